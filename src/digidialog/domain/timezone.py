@@ -1,0 +1,77 @@
+"""Time zones: store UTC, present Europe/Oslo, and never guess.
+
+Every timestamp in the domain is timezone-aware. Local Norwegian wall-clock
+times (what xCal and two of the three vendors send) are turned into instants
+here and only here, with the daylight-saving edge cases spelled out: the hour
+repeated when summer time ends is ambiguous, the hour skipped when it starts
+does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def _require_aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp must carry a time zone (naive local times are ambiguous)")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
+"""A datetime that must carry its time zone."""
+
+
+def to_utc(value: datetime) -> datetime:
+    """The same instant in UTC."""
+    return _require_aware(value).astimezone(UTC)
+
+
+def to_oslo(value: datetime) -> datetime:
+    """The same instant on the Oslo clock."""
+    return _require_aware(value).astimezone(OSLO)
+
+
+def oslo_date(value: datetime) -> date:
+    """The calendar date in Oslo at instant ``value``."""
+    return to_oslo(value).date()
+
+
+def is_ambiguous_local(local: datetime) -> bool:
+    """Whether this Oslo wall-clock time happens twice (end of summer time)."""
+    naive = local.replace(tzinfo=None)
+    first = naive.replace(tzinfo=OSLO, fold=0).utcoffset()
+    second = naive.replace(tzinfo=OSLO, fold=1).utcoffset()
+    return first != second and not is_nonexistent_local(local)
+
+
+def is_nonexistent_local(local: datetime) -> bool:
+    """Whether this Oslo wall-clock time never happens (start of summer time)."""
+    naive = local.replace(tzinfo=None)
+    aware = naive.replace(tzinfo=OSLO)
+    return aware.astimezone(UTC).astimezone(OSLO).replace(tzinfo=None) != naive
+
+
+def from_oslo_wall_clock(local: datetime, *, first_occurrence: bool = True) -> datetime:
+    """Turn an Oslo wall-clock time into an aware instant.
+
+    In the repeated autumn hour, ``first_occurrence`` picks summer time (the
+    first pass) or winter time (the second). A time in the skipped spring hour
+    does not exist and is refused rather than silently moved.
+    """
+    naive = local.replace(tzinfo=None)
+    if is_nonexistent_local(naive):
+        raise ValueError("local time falls in the hour skipped when summer time starts")
+    return naive.replace(tzinfo=OSLO, fold=0 if first_occurrence else 1)
+
+
+def is_second_occurrence(value: datetime) -> bool:
+    """Whether an instant is the second pass through a repeated Oslo hour."""
+    local = to_oslo(value)
+    return is_ambiguous_local(local) and local.utcoffset() == timedelta(hours=1)

@@ -1,0 +1,75 @@
+"""The one error hierarchy of digidialog, split by what the engine should do next.
+
+Every error raised by digidialog derives from :class:`DigidialogError`. Callers
+never need to know which library failed underneath: lxml, pydantic, zeep, AMQP
+and database errors are translated into one of the three branches at the
+boundary where they occur.
+
+- :class:`RetriableError`: the world was temporarily unable; back off and retry.
+- :class:`FatalError`: retrying will not help; dead-letter with a reason, alert.
+- :class:`RejectedInput`: the input itself is wrong; answer the sender with the
+  AppRec error code (or Dialogmelding code) carried on the exception.
+"""
+
+from __future__ import annotations
+
+
+class DigidialogError(Exception):
+    """Root of every error digidialog raises."""
+
+
+class RetriableError(DigidialogError):
+    """A temporary failure: the same call may succeed later.
+
+    ``retry_after`` is the number of seconds the other side asked us to wait,
+    when it said so (an HTTP ``Retry-After`` header, a Busy fault).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FatalError(DigidialogError):
+    """A permanent failure that retrying will not mend."""
+
+
+class RejectedInput(DigidialogError):
+    """Input that cannot be used, with the code to answer its sender with.
+
+    ``apprec_code`` is from code system 8221 (``T01`` not well-formed, ``T02``
+    invalid against the schema, ``E10`` wrong HER-id, ``E35`` not digitally
+    active, ...). ``location`` names the element or line that is wrong, so that
+    people and scripts can see where to look without seeing the content.
+    """
+
+    apprec_code = "T02"
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message if location is None else f"{location}: {message}")
+        self.reason = message
+        self.location = location
+
+
+class NotWellFormed(RejectedInput):
+    """The bytes are not XML we are willing to read (broken, hostile or too big)."""
+
+    apprec_code = "T01"
+
+
+class SchemaViolation(RejectedInput):
+    """Well-formed XML that does not follow the schema or the profile."""
+
+    apprec_code = "T02"
+
+
+class UnsupportedProcess(RejectedInput):
+    """A Helsenorge process, or a function within one, that digidialog does not serve."""
+
+    apprec_code = "T02"
+
+
+class HerIdMismatch(RejectedInput):
+    """The HER-ids of the transport disagree with those in the MsgHead."""
+
+    apprec_code = "E10"

@@ -1,0 +1,160 @@
+"""Dialogmelding 1.1: the first Document of every message except TjenesteOversikt.
+
+A request (or anything a side starts) is a ``Foresporsel`` with ``TypeForesp``;
+a reply is a ``Notat`` with ``TemaKodet``. Subject and body sit in
+``EmneSporsmal``/``Sporsmal`` or ``Tema``/``TekstNotatInnhold``; a body is
+either plain text or XHTML wrapped in an XHTML ``div``. The staff member who
+wrote a reply is named in ``RollerRelatertNotat`` as Forfatter.
+
+digidialog's convention where the national profile is silent: an interim
+answer (one that promises a full answer later) is a ``19`` whose
+``Notat/Merknad`` reads "Foreløpig svar".
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from lxml import etree
+
+from digidialog.domain import BodyFormat
+from digidialog.errors import SchemaViolation
+from digidialog.helsenorge import xmlsafe
+from digidialog.helsenorge.names import DIALOG, NOTE_ROLE, XHTML, YES_NO, q
+from digidialog.helsenorge.processes import Slot
+from digidialog.helsenorge.xmltree import child, need, sub, text_of, where
+
+INTERIM_REMARK = "Foreløpig svar"
+_XHTML_DIV = q(XHTML, "div")
+
+
+def d(local: str) -> str:
+    """A Dialogmelding element name."""
+    return q(DIALOG, local)
+
+
+@dataclass(frozen=True)
+class DialogContent:
+    """What a Dialogmelding says, before the process table gives it a meaning."""
+
+    slot: Slot
+    code: str
+    code_system: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    body_format: BodyFormat = BodyFormat.TEXT
+    author: str | None = None
+    coded_info: str | None = None
+    interim: bool = False
+
+
+def read_dialogmelding(root: etree._Element) -> DialogContent:
+    """Read the first Foresporsel or Notat of a Dialogmelding."""
+    for slot, code_tag, subject_tag, body_tag in (
+        (Slot.FORESPORSEL, "TypeForesp", "EmneSporsmal", "Sporsmal"),
+        (Slot.NOTAT, "TemaKodet", "Tema", "TekstNotatInnhold"),
+    ):
+        part = child(root, d(slot.value))
+        if part is None:
+            continue
+        code_element = need(part, d(code_tag))
+        body, body_format = _read_body(child(part, d(body_tag)))
+        coded = child(part, d("KodetOpplysning"))
+        return DialogContent(
+            slot=slot,
+            code=(code_element.get("V") or "").strip(),
+            code_system=code_element.get("S"),
+            subject=text_of(part, d(subject_tag)),
+            body=body,
+            body_format=body_format,
+            author=_read_author(part),
+            coded_info=None if coded is None else coded.get("V"),
+            interim=(text_of(part, d("Merknad")) or "").strip() == INTERIM_REMARK,
+        )
+    raise SchemaViolation("Dialogmelding has neither Foresporsel nor Notat", location=where(root))
+
+
+def _read_body(element: etree._Element | None) -> tuple[str | None, BodyFormat]:
+    if element is None:
+        return None, BodyFormat.TEXT
+    markup = [c for c in element if isinstance(c.tag, str)]
+    if not markup:
+        return element.text or "", BodyFormat.TEXT
+    if len(markup) != 1 or markup[0].tag != _XHTML_DIV:
+        raise SchemaViolation(
+            "a formatted body must be one XHTML div", location=where(element)
+        )
+    div = copy.deepcopy(markup[0])
+    div.tail = None
+    etree.cleanup_namespaces(div)
+    return etree.tostring(div, encoding="unicode"), BodyFormat.XHTML
+
+
+def _read_author(part: etree._Element) -> str | None:
+    for role in part.iterfind(d("RollerRelatertNotat")):
+        role_code = child(role, d("RolleNotat"))
+        person = child(role, d("Person"))
+        if person is None:
+            person = child(role, d("HealthcareProfessional"))
+        if person is None or (role_code is not None and role_code.get("V") != "1"):
+            continue
+        names = (text_of(person, d(n)) for n in ("GivenName", "MiddleName", "FamilyName"))
+        name = " ".join(n.strip() for n in names if n and n.strip())
+        if name:
+            return name
+    return None
+
+
+def write_dialogmelding(
+    content: DialogContent, display_name: str, *, coded_display: str | None = None
+) -> etree._Element:
+    """A Dialogmelding element holding one Foresporsel or Notat."""
+    root = etree.Element(d("Dialogmelding"), nsmap={None: DIALOG})
+    if content.slot is Slot.FORESPORSEL:
+        part = sub(root, d("Foresporsel"))
+        sub(part, d("TypeForesp"), V=content.code, S=content.code_system or "", DN=display_name)
+        if content.subject is not None:
+            sub(part, d("EmneSporsmal"), content.subject)
+        _write_body(part, d("Sporsmal"), content)
+        if content.coded_info is not None:
+            sub(part, d("KodetOpplysning"), V=content.coded_info, S=YES_NO,
+                DN=coded_display or ("Ja" if content.coded_info == "1" else "Nei"))
+    else:
+        part = sub(root, d("Notat"))
+        sub(part, d("TemaKodet"), V=content.code, S=content.code_system or "", DN=display_name)
+        if content.subject is not None:
+            sub(part, d("Tema"), content.subject)
+        _write_body(part, d("TekstNotatInnhold"), content)
+        if content.interim:
+            sub(part, d("Merknad"), INTERIM_REMARK)
+    if content.author:
+        _write_author(part, content.author)
+    return root
+
+
+def _write_body(part: etree._Element, tag: str, content: DialogContent) -> None:
+    if content.body is None:
+        return
+    element = sub(part, tag)
+    if content.body_format is BodyFormat.TEXT:
+        element.text = content.body
+        return
+    div = xmlsafe.parse(content.body.encode("utf-8"))
+    if div.tag != _XHTML_DIV:
+        raise SchemaViolation(
+            'an XHTML body is one <div xmlns="http://www.w3.org/1999/xhtml">', location="body"
+        )
+    element.append(div)
+
+
+def _write_author(part: etree._Element, author: str) -> None:
+    role = sub(part, d("RollerRelatertNotat"))
+    sub(role, d("RolleNotat"), V="1", S=NOTE_ROLE, DN="Forfatter")
+    person = sub(role, d("Person"))
+    given, _, family = author.strip().rpartition(" ")
+    if given:
+        sub(person, d("GivenName"), given)
+        sub(person, d("FamilyName"), family)
+    else:
+        sub(person, d("GivenName"), family)

@@ -1,0 +1,190 @@
+"""One Helsenorge message, decoded: the envelope and the domain objects it carries.
+
+:class:`PortalMessage` is what :func:`digidialog.helsenorge.decode` returns and
+what :func:`digidialog.helsenorge.encode` takes. Its field names are the keys of
+the stable JSON form printed by ``digidialog decode`` and read by
+``digidialog encode``; the README documents each key. Appointments, service
+overview entries and receipts are the domain's own models, so what the portal
+sent is what the rest of digidialog works with.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from pydantic import Field, field_validator, model_validator
+
+from digidialog.domain import (
+    Appointment,
+    BodyFormat,
+    CancellationKind,
+    CancellationOutcome,
+    DigitalStatus,
+    Frozen,
+    NationalId,
+    OverviewEntry,
+    Person,
+    Receipt,
+    Relation,
+)
+from digidialog.domain.attachments import Attachment
+from digidialog.domain.timezone import AwareDatetime
+
+
+class Function(StrEnum):
+    """What a message does, whatever process and code carry it."""
+
+    CITIZEN_MESSAGE = "citizen_message"
+    SERVICE_REPLY = "service_reply"
+    SERVICE_MESSAGE = "service_message"
+    SERVICE_NOTICE = "service_notice"
+    CITIZEN_REPLY = "citizen_reply"
+    THREAD_CLOSED = "thread_closed"
+    REFUSAL = "refusal"
+    PLANNED_APPOINTMENTS_REQUEST = "planned_appointments_request"
+    PLANNED_APPOINTMENTS_REPLY = "planned_appointments_reply"
+    APPOINTMENT_NOTICE = "appointment_notice"
+    CANCELLATION_REQUEST = "cancellation_request"
+    CANCELLATION_REPLY = "cancellation_reply"
+    DIGITAL_STATUS_CHANGE = "digital_status_change"
+    DIGITAL_STATUS_QUERY = "digital_status_query"
+    DIGITAL_STATUS_REPLY = "digital_status_reply"
+    SERVICE_OVERVIEW = "service_overview"
+    RECEIPT = "receipt"
+
+
+class Conversation(Frozen):
+    """ConversationRef: the message answered and the thread's first message."""
+
+    parent: str = Field(min_length=1)
+    root: str = Field(min_length=1)
+
+
+class Party(Frozen):
+    """Sender or receiver: up to two organisation levels (virksomhet, kommunikasjonspart).
+
+    ``her_ids[i]`` and ``names[i]`` describe level ``i``; a level known only by
+    its organisation number (as in some official examples) has ``None`` as
+    HER-id and the number in ``org_numbers[i]``.
+    """
+
+    her_ids: tuple[str | None, ...] = Field(min_length=1, max_length=2)
+    names: tuple[str, ...] = Field(min_length=1, max_length=2)
+    org_numbers: tuple[str | None, ...] = ()
+
+    @model_validator(mode="after")
+    def _levels_line_up(self) -> Party:
+        if len(self.names) != len(self.her_ids):
+            raise ValueError("her_ids and names describe the same levels")
+        if self.org_numbers and len(self.org_numbers) != len(self.her_ids):
+            raise ValueError("org_numbers, when given, has one entry per level")
+        for level, her_id in enumerate(self.her_ids):
+            org = self.org_numbers[level] if self.org_numbers else None
+            if her_id is None and org is None:
+                raise ValueError(f"level {level + 1} needs a HER-id or an organisation number")
+        return self
+
+    @property
+    def service_her_id(self) -> str | None:
+        """The innermost HER-id: the communication party (service) itself."""
+        return next((h for h in reversed(self.her_ids) if h is not None), None)
+
+
+class Patient(Frozen):
+    """The citizen whose matter it is (MsgHead ``Patient``)."""
+
+    id: NationalId
+    given_name: str = Field(min_length=1)
+    family_name: str = Field(min_length=1)
+    middle_name: str | None = None
+
+    def to_person(self) -> Person:
+        """The same citizen as a domain :class:`Person`."""
+        return Person(
+            national_id=self.id,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            middle_name=self.middle_name,
+        )
+
+
+class Representative(Patient):
+    """Someone acting for the patient (Pasientrelasjon), and by which right."""
+
+    relation: Relation
+
+
+class Cancellation(Frozen):
+    """What a cancellation request (ART) covers.
+
+    ``single``: one appointment, named by ``uid`` and ``series`` with its time.
+    ``period``: everything from ``start`` to ``end`` for ``service_ids``
+    (digidialog's convention: one VEVENT per service, category
+    ``Avbestillingsperiode``).
+    """
+
+    kind: CancellationKind
+    start: AwareDatetime
+    end: AwareDatetime
+    service_ids: tuple[str, ...] = ()
+    reason: str | None = None
+    uid: str | None = None
+    series: str | None = None
+    contact_her_id: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Cancellation:
+        if self.end < self.start:
+            raise ValueError("the cancellation ends before it starts")
+        if self.kind is CancellationKind.SINGLE and not self.uid:
+            raise ValueError("a single cancellation names the appointment's uid")
+        if self.kind is CancellationKind.PERIOD and not self.service_ids:
+            raise ValueError("a period cancellation names at least one service")
+        return self
+
+
+class PortalMessage(Frozen):
+    """A decoded Helsenorge message; see the README for each key."""
+
+    process: str = Field(description="MsgInfo/Type, or APPREC for a receipt")
+    function: Function
+    code: str = Field(description="TypeForesp or TemaKodet value (Status for a receipt)")
+    msg_id: str
+    generated_at: AwareDatetime
+    ack: bool = True
+    conversation: Conversation | None = None
+    sender: Party
+    receiver: Party
+    patient: Patient | None = None
+    on_behalf_of: Representative | None = None
+    subject: str | None = None
+    body: str | None = None
+    body_format: BodyFormat = BodyFormat.TEXT
+    author: str | None = Field(default=None, description="staff member named as Forfatter")
+    interim: bool = False
+    appointments: tuple[Appointment, ...] = ()
+    cancellation: Cancellation | None = None
+    decision: CancellationOutcome | None = None
+    receipt: Receipt | None = None
+    digital_status: DigitalStatus | None = None
+    persons: tuple[Patient, ...] = ()
+    services: tuple[OverviewEntry, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    warnings: tuple[str, ...] = Field(
+        default=(), description="what was repaired when reading; never written"
+    )
+
+    @field_validator("msg_id")
+    @classmethod
+    def _msg_id_is_uuid(cls, value: str) -> str:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise ValueError("MsgId must be a UUID") from None
+        return value
+
+
+def new_msg_id() -> str:
+    """A fresh MsgId."""
+    return str(uuid.uuid4())

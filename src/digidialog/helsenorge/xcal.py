@@ -1,0 +1,513 @@
+"""xCal (iCalendar 2.0 in XML, RFC 6321) as Helsenorge's Digihelse profile uses it.
+
+Each VEVENT is one appointment: ``dtstart``/``dtend`` (the time window of a
+planned visit, otherwise the booked time), ``uid``, ``related-to`` (the
+series), ``contact`` (the HER-id owning it), ``status`` (TENTATIVE,
+CONFIRMED, COMPLETED, CANCELLED), ``summary`` (the service's name),
+``categories`` (``Tidsvindu``, ``TjenesteId:<id>``), ``x-expected-duration``,
+``rrule`` (DAILY or WEEKLY) with one ``exdate`` per paused occurrence,
+``attendee`` per employee, ``organizer`` (the municipality) and
+``x-cancellation-reason``.
+
+Times: xCal date-times without an offset are Oslo wall-clock times. When we
+write an instant that falls in the repeated autumn hour's second pass, we
+write it in UTC (``...Z``) instead, so it stays unambiguous.
+
+Quirks of real files read here, and never written: ``TjenesteId: 9`` with a
+space and any letter case, ``P30M`` meaning thirty minutes, an empty
+``<interval/>``, several weekdays in one ``byday``, a ``dtend`` before its
+``dtstart``, a VEVENT without ``status``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from lxml import etree
+from pydantic import ValidationError
+
+from digidialog.domain import (
+    Appointment,
+    AppointmentStatus,
+    CancellationReason,
+    Frequency,
+    Recurrence,
+    Weekday,
+    normalise_service_id,
+)
+from digidialog.domain.timezone import (
+    OSLO,
+    from_oslo_wall_clock,
+    is_second_occurrence,
+    to_oslo,
+)
+from digidialog.errors import SchemaViolation
+from digidialog.helsenorge.names import XCAL, q
+from digidialog.helsenorge.xmltree import sub
+
+TIME_WINDOW = "Tidsvindu"
+CANCELLATION_PERIOD = "Avbestillingsperiode"
+SERVICE_PREFIX = "TjenesteId:"
+UNKNOWN_ADDRESS = "mailto:ikke-oppgitt@helsenorge.invalid"
+"""cal-address is mandatory; ``.invalid`` says plainly that no address is known."""
+
+_STATUS_TO_XCAL = {
+    AppointmentStatus.PLANNED: "TENTATIVE",
+    AppointmentStatus.ASSIGNED: "CONFIRMED",
+    AppointmentStatus.COMPLETED: "COMPLETED",
+    AppointmentStatus.CANCELLED: "CANCELLED",
+}
+_XCAL_TO_STATUS = {v: k for k, v in _STATUS_TO_XCAL.items()}
+_REASON_TO_XCAL = {
+    CancellationReason.BY_SERVICE: "Avlyst av tjeneste",
+    CancellationReason.NOT_AT_HOME: "Avlyst - ikke hjemme",
+    CancellationReason.BY_CITIZEN: "Avlyst av tjenestemottaker selv",
+    CancellationReason.ON_BEHALF_OF_CITIZEN: "Avlyst på vegne av tjenestemottaker",
+}
+_XCAL_TO_REASON = {v: k for k, v in _REASON_TO_XCAL.items()}
+_DURATION = re.compile(
+    r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?:(?P<h>\d+)H)?(?:(?P<tm>\d+)M)?(?:(?P<s>\d+)S)?|(?P<m>\d+)M)?$"
+)
+
+
+def x(local: str) -> str:
+    """An xCal element name."""
+    return q(XCAL, local)
+
+
+_TEXT, _DATE_TIME, _DATE, _URI = x("text"), x("date-time"), x("date"), x("uri")
+
+
+@dataclass
+class Event:
+    """The properties of one VEVENT, read but not yet given a domain meaning."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    uid: str | None = None
+    series: str | None = None
+    contact: str | None = None
+    status: str | None = None
+    summary: str | None = None
+    description: str | None = None
+    location: str | None = None
+    categories: list[str] = field(default_factory=list)
+    expected_duration: timedelta | None = None
+    recurrence: Recurrence | None = None
+    paused: list[datetime] = field(default_factory=list)
+    attendees: list[str] = field(default_factory=list)
+    organizer: str | None = None
+    cancellation_reason: str | None = None
+    completed: datetime | None = None
+    line: int | None = None
+
+    @property
+    def service_id(self) -> str | None:
+        """The TjenesteId named in categories, normalised."""
+        for category in self.categories:
+            if category.strip().lower().startswith(SERVICE_PREFIX.lower()):
+                return normalise_service_id(category)
+        return None
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_events(root: etree._Element, warnings: list[str]) -> list[Event]:
+    """Every VEVENT of an ``icalendar`` element, in document order."""
+    if root.tag != x("icalendar"):
+        raise SchemaViolation("expected an xCal icalendar element", location="iCalendar")
+    return [_read_event(v, warnings) for v in root.iter(x("vevent"))]
+
+
+def _read_event(vevent: etree._Element, warnings: list[str]) -> Event:
+    event = Event(line=vevent.sourceline)
+    properties = vevent.find(x("properties"))
+    if properties is None:
+        return event
+    for prop in properties:
+        tag = prop.tag
+        if not isinstance(tag, str):
+            continue
+        name = tag[len(XCAL) + 2 :]
+        reader = _READERS.get(name)
+        if reader is not None:
+            reader(event, prop, warnings)
+    return event
+
+
+def _text(prop: etree._Element) -> str:
+    for value in prop:
+        if value.tag in (_TEXT, _URI) or value.tag == x("uid"):
+            return (value.text or "").strip()
+    return ""
+
+
+def _when(prop: etree._Element, where: str) -> datetime:
+    for value in prop:
+        if value.tag == _DATE_TIME:
+            return parse_date_time(value.text or "", where)
+        if value.tag == _DATE:
+            return from_oslo_wall_clock(datetime.combine(_parse_date(value.text or "", where), time()))
+    raise SchemaViolation("a date-time value is missing", location=where)
+
+
+def parse_date_time(raw: str, where: str) -> datetime:
+    """An xCal date-time: ``...Z`` is UTC, no offset is the Oslo wall clock."""
+    text = raw.strip()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise SchemaViolation("not a valid date-time", location=where) from None
+    if value.tzinfo is not None:
+        return to_oslo(value)
+    try:
+        return from_oslo_wall_clock(value)
+    except ValueError as error:
+        raise SchemaViolation(str(error), location=where) from None
+
+
+def _parse_date(raw: str, where: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise SchemaViolation("not a valid date", location=where) from None
+
+
+def parse_duration(raw: str, where: str, warnings: list[str]) -> timedelta:
+    """An iCalendar duration; ``P30M`` (as in the guide's example) means 30 minutes."""
+    match = _DURATION.match(raw.strip())
+    if not match or raw.strip() in {"P", "PT"}:
+        raise SchemaViolation("not a valid duration", location=where)
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    if "m" in parts:
+        warnings.append(f"{where}: duration {raw.strip()!r} read as minutes (written PT..M)")
+    return timedelta(
+        weeks=parts.get("w", 0),
+        days=parts.get("d", 0),
+        hours=parts.get("h", 0),
+        minutes=parts.get("tm", 0) + parts.get("m", 0),
+        seconds=parts.get("s", 0),
+    )
+
+
+def _read_recurrence(event: Event, prop: etree._Element, warnings: list[str]) -> None:
+    recur = prop.find(x("recur"))
+    where = f"rrule (line {prop.sourceline})"
+    if recur is None:
+        raise SchemaViolation("rrule without recur", location=where)
+    frequency = (recur.findtext(x("freq")) or "").strip()
+    if frequency not in Frequency.__members__:
+        raise SchemaViolation(
+            f"only DAILY and WEEKLY recurrences are supported, not {frequency[:20]!r}",
+            location=where,
+        )
+    interval_text = (recur.findtext(x("interval")) or "").strip()
+    days: list[Weekday] = []
+    for byday in recur.iterfind(x("byday")):
+        for token in (byday.text or "").replace(" ", "").split(","):
+            if token and token not in Weekday.__members__:
+                raise SchemaViolation(f"unknown weekday {token[:5]!r}", location=where)
+            if token and Weekday(token) not in days:
+                days.append(Weekday(token))
+    until_element = recur.find(x("until"))
+    until = None if until_element is None else _when(until_element, where)
+    count_text = recur.findtext(x("count"))
+    try:
+        event.recurrence = Recurrence(
+            frequency=Frequency(frequency),
+            interval=int(interval_text) if interval_text else 1,
+            by_day=tuple(days),
+            until=None if until is None else until.date(),
+            count=int(count_text) if count_text else None,
+        )
+    except (ValidationError, ValueError) as error:
+        raise SchemaViolation(f"invalid recurrence: {error.__class__.__name__}", location=where) from None
+
+
+def _cn(prop: etree._Element) -> str | None:
+    cn = prop.find(f"{x('parameters')}/{x('cn')}/{_TEXT}")
+    return None if cn is None or not (cn.text or "").strip() else (cn.text or "").strip()
+
+
+def _set(name: str) -> object:
+    def reader(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
+        setattr(event, name, _text(prop))
+
+    return reader
+
+
+def _read_when(name: str) -> object:
+    def reader(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
+        setattr(event, name, _when(prop, f"{name} (line {prop.sourceline})"))
+
+    return reader
+
+
+def _read_categories(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
+    event.categories.extend((t.text or "").strip() for t in prop.iterfind(_TEXT))
+
+
+def _read_expected(event: Event, prop: etree._Element, warnings: list[str]) -> None:
+    raw = prop.findtext(x("duration")) or ""
+    event.expected_duration = parse_duration(raw, f"x-expected-duration (line {prop.sourceline})", warnings)
+
+
+def _read_exdate(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
+    event.paused.append(_when(prop, f"exdate (line {prop.sourceline})"))
+
+
+def _read_attendee(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
+    name = _cn(prop)
+    if name:
+        event.attendees.append(name)
+
+
+def _read_organizer(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
+    event.organizer = _cn(prop)
+
+
+def _read_completed(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
+    for value in prop:
+        if value.tag in (x("utc-date-time"), _DATE_TIME):
+            event.completed = parse_date_time(value.text or "", f"completed (line {prop.sourceline})")
+
+
+_READERS = {
+    "dtstart": _read_when("start"),
+    "dtend": _read_when("end"),
+    "uid": _set("uid"),
+    "related-to": _set("series"),
+    "contact": _set("contact"),
+    "status": _set("status"),
+    "summary": _set("summary"),
+    "description": _set("description"),
+    "location": _set("location"),
+    "x-cancellation-reason": _set("cancellation_reason"),
+    "categories": _read_categories,
+    "x-expected-duration": _read_expected,
+    "rrule": _read_recurrence,
+    "exdate": _read_exdate,
+    "attendee": _read_attendee,
+    "organizer": _read_organizer,
+    "completed": _read_completed,
+}
+
+
+def event_times(event: Event, warnings: list[str]) -> tuple[datetime, datetime]:
+    """Start and end of an event, repairing an end that comes before the start.
+
+    The official completed-visit example ends two years before it starts: the
+    date of ``dtend`` is wrong, its clock time is plausible. The end is then
+    taken as that clock time on the start's day if that is later, else as the
+    start itself; either way a warning says so.
+    """
+    where = f"vevent (line {event.line})"
+    if event.start is None:
+        raise SchemaViolation("dtstart is missing", location=where)
+    end = event.end or event.start
+    if end < event.start:
+        local_start = to_oslo(event.start)
+        candidate = datetime.combine(local_start.date(), to_oslo(end).time(), tzinfo=OSLO)
+        end = candidate if candidate >= event.start else event.start
+        warnings.append(f"{where}: dtend before dtstart; end taken as {to_oslo(end).isoformat()}")
+    return event.start, end
+
+
+def to_appointment(
+    event: Event, warnings: list[str], *, default_status: AppointmentStatus | None = None
+) -> Appointment:
+    """The domain appointment an event describes.
+
+    Without a ``status`` the caller's context decides (a cancellation that was
+    accepted is cancelled); failing that, a time window or a recurrence means
+    planned, an exact time assigned.
+    """
+    where = f"vevent (line {event.line})"
+    start, end = event_times(event, warnings)
+    status = _XCAL_TO_STATUS.get((event.status or "").upper())
+    if status is None:
+        if event.status:
+            raise SchemaViolation(f"unknown status {event.status[:20]!r}", location=where)
+        planned = event.recurrence is not None or TIME_WINDOW in event.categories
+        status = default_status or (
+            AppointmentStatus.PLANNED if planned else AppointmentStatus.ASSIGNED
+        )
+    reason = None
+    if event.cancellation_reason:
+        reason = _XCAL_TO_REASON.get(event.cancellation_reason)
+        if reason is None:
+            raise SchemaViolation("unknown x-cancellation-reason", location=where)
+    recurrence = event.recurrence
+    if recurrence is not None and event.paused:
+        recurrence = recurrence.model_copy(update={"paused": tuple(event.paused)})
+    try:
+        return Appointment(
+            uid=event.uid or "",
+            series=event.series or None,
+            status=status,
+            start=start,
+            end=end,
+            service_id=event.service_id,
+            service_name=event.summary or None,
+            employees=tuple(event.attendees),
+            expected_duration=event.expected_duration,
+            recurrence=recurrence if status is AppointmentStatus.PLANNED else None,
+            cancellation_reason=reason if status is AppointmentStatus.CANCELLED else None,
+            description=event.description or None,
+            completed_at=event.completed if status is AppointmentStatus.COMPLETED else None,
+            contact_her_id=event.contact or None,
+            organizer=event.organizer,
+            location=event.location or None,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise SchemaViolation(
+            f"{'.'.join(str(p) for p in first['loc']) or 'vevent'}: "
+            f"{str(first['msg']).removeprefix('Value error, ')}",
+            location=where,
+        ) from None
+
+
+# ---------------------------------------------------------------- writing
+
+
+def format_date_time(value: datetime) -> str:
+    """Oslo wall-clock time, or UTC with ``Z`` in the repeated hour's second pass."""
+    if is_second_occurrence(value):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+    return to_oslo(value).replace(tzinfo=None).isoformat()
+
+
+def format_duration(value: timedelta) -> str:
+    """An RFC 5545 duration such as ``PT30M`` or ``P1DT2H``."""
+    seconds = int(value.total_seconds())
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    clock = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+    return "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else ("" if days else "T0S"))
+
+
+def new_calendar(prodid: str) -> tuple[etree._Element, etree._Element]:
+    """An ``icalendar`` root and its ``components`` element to put VEVENTs in."""
+    root = etree.Element(x("icalendar"), nsmap={None: XCAL})
+    calendar = sub(root, x("vcalendar"))
+    properties = sub(calendar, x("properties"))
+    sub(sub(properties, x("version")), _TEXT, "2.0")
+    sub(sub(properties, x("prodid")), _TEXT, prodid)
+    return root, sub(calendar, x("components"))
+
+
+def _text_prop(properties: etree._Element, name: str, value: str | None) -> None:
+    if value is not None:
+        sub(sub(properties, x(name)), _TEXT, value)
+
+
+def _when_prop(properties: etree._Element, name: str, value: datetime) -> None:
+    sub(sub(properties, x(name)), _DATE_TIME, format_date_time(value))
+
+
+def _person_prop(properties: etree._Element, name: str, cn: str) -> None:
+    prop = sub(properties, x(name))
+    sub(sub(sub(prop, x("parameters")), x("cn")), _TEXT, cn)
+    sub(prop, x("cal-address"), UNKNOWN_ADDRESS)
+
+
+def write_appointment(components: etree._Element, appointment: Appointment) -> None:
+    """Append one VEVENT describing ``appointment``."""
+    properties = sub(sub(components, x("vevent")), x("properties"))
+    _when_prop(properties, "dtstart", appointment.start)
+    _when_prop(properties, "dtend", appointment.end)
+    _text_prop(properties, "uid", appointment.uid)
+    if appointment.series is not None:
+        sub(sub(properties, x("related-to")), _URI, appointment.series)
+    _text_prop(properties, "contact", appointment.contact_her_id)
+    _text_prop(properties, "status", _STATUS_TO_XCAL[appointment.status])
+    _text_prop(properties, "summary", appointment.service_name)
+    _text_prop(properties, "description", appointment.description)
+    _text_prop(properties, "location", appointment.location)
+    categories = [TIME_WINDOW] if appointment.is_time_window else []
+    if appointment.service_id is not None:
+        categories.append(SERVICE_PREFIX + appointment.service_id)
+    if categories:
+        prop = sub(properties, x("categories"))
+        for category in categories:
+            sub(prop, _TEXT, category)
+    if appointment.expected_duration is not None:
+        sub(sub(properties, x("x-expected-duration")), x("duration"),
+            format_duration(appointment.expected_duration))
+    if appointment.cancellation_reason is not None:
+        _text_prop(properties, "x-cancellation-reason",
+                   _REASON_TO_XCAL[appointment.cancellation_reason])
+    if appointment.recurrence is not None:
+        _write_recurrence(properties, appointment.recurrence)
+    for employee in appointment.employees:
+        _person_prop(properties, "attendee", employee)
+    if appointment.organizer is not None:
+        _person_prop(properties, "organizer", appointment.organizer)
+    if appointment.completed_at is not None:
+        stamp = appointment.completed_at.astimezone(UTC).replace(tzinfo=None)
+        sub(sub(properties, x("completed")), x("utc-date-time"),
+            stamp.isoformat(timespec="microseconds") + "Z")
+    sub(properties.getparent(), x("components"))
+
+
+def _write_recurrence(properties: etree._Element, recurrence: Recurrence) -> None:
+    recur = sub(sub(properties, x("rrule")), x("recur"))
+    sub(recur, x("freq"), recurrence.frequency.value)
+    if recurrence.until is not None:
+        sub(sub(recur, x("until")), _DATE, recurrence.until.isoformat())
+    if recurrence.count is not None:
+        sub(recur, x("count"), str(recurrence.count))
+    sub(recur, x("interval"), str(recurrence.interval))
+    if recurrence.by_day:
+        # One comma-separated byday, as in the national implementation guide's examples.
+        sub(recur, x("byday"), ",".join(d.value for d in recurrence.by_day))
+    for paused in recurrence.paused:
+        _when_prop(properties, "exdate", paused)
+
+
+def write_period_event(
+    components: etree._Element,
+    start: datetime,
+    end: datetime,
+    service_id: str,
+    contact_her_id: str | None,
+) -> None:
+    """One VEVENT of a period cancellation (digidialog's convention, see the README)."""
+    properties = sub(sub(components, x("vevent")), x("properties"))
+    _when_prop(properties, "dtstart", start)
+    _when_prop(properties, "dtend", end)
+    _text_prop(properties, "uid", str(uuid.uuid4()))
+    _text_prop(properties, "contact", contact_her_id)
+    prop = sub(properties, x("categories"))
+    sub(prop, _TEXT, CANCELLATION_PERIOD)
+    sub(prop, _TEXT, SERVICE_PREFIX + service_id)
+    sub(properties.getparent(), x("components"))
+
+
+def write_single_event(
+    components: etree._Element,
+    start: datetime,
+    end: datetime,
+    uid: str,
+    series: str | None,
+    contact_her_id: str | None,
+    service_id: str | None,
+) -> None:
+    """The VEVENT naming the one appointment a citizen cancels."""
+    properties = sub(sub(components, x("vevent")), x("properties"))
+    _when_prop(properties, "dtstart", start)
+    _when_prop(properties, "dtend", end)
+    _text_prop(properties, "uid", uid)
+    if series is not None:
+        sub(sub(properties, x("related-to")), _URI, series)
+    _text_prop(properties, "contact", contact_her_id)
+    if service_id is not None:
+        sub(sub(properties, x("categories")), _TEXT, SERVICE_PREFIX + service_id)
+    sub(properties.getparent(), x("components"))

@@ -1,0 +1,56 @@
+"""Small helpers for reading and writing element trees, shared by every codec."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from digidialog.errors import SchemaViolation
+
+
+def child(parent: etree._Element, tag: str) -> etree._Element | None:
+    """The first child of ``parent`` named ``tag`` (Clark notation), if any."""
+    return parent.find(tag)
+
+
+def need(parent: etree._Element, tag: str) -> etree._Element:
+    """The first child named ``tag``, or a :class:`SchemaViolation` naming it."""
+    found = parent.find(tag)
+    if found is None:
+        raise SchemaViolation(f"missing {etree.QName(tag).localname}", location=_where(parent))
+    return found
+
+
+def text_of(parent: etree._Element, tag: str) -> str | None:
+    """Text of the first child named ``tag``, or ``None`` when absent."""
+    found = parent.find(tag)
+    return None if found is None else (found.text or "")
+
+
+def need_text(parent: etree._Element, tag: str) -> str:
+    """Stripped text of a mandatory child."""
+    value = (need(parent, tag).text or "").strip()
+    if not value:
+        raise SchemaViolation(f"{etree.QName(tag).localname} is empty", location=_where(parent))
+    return value
+
+
+def attr(element: etree._Element, name: str) -> str | None:
+    """An attribute's value, or ``None``."""
+    return element.get(name)
+
+
+def sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    """Append a child element with optional text and attributes."""
+    element = etree.SubElement(parent, tag, attrs) if attrs else etree.SubElement(parent, tag)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _where(element: etree._Element) -> str:
+    return f"{etree.QName(element).localname} (line {element.sourceline})"
+
+
+def where(element: etree._Element) -> str:
+    """A location for error messages: element name and line."""
+    return _where(element)
