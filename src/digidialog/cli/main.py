@@ -1,15 +1,20 @@
-"""The ``digidialog`` command."""
+"""digidialog: the bridge between a municipal EPJ and Helsenorge."""
 
 from __future__ import annotations
 
 import typer
 
+from digidialog import __version__
+from digidialog.cli import demo, messages
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app.command("validate")(messages.validate)
+app.command("decode")(messages.decode_command)
+app.command("encode")(messages.encode_command)
+app.command("demo")(demo.demo)
 
 
 @app.command()
 def version() -> None:
     """Print digidialog's version."""
-    from digidialog import __version__  # noqa: PLC0415
-
     typer.echo(__version__)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, PlainSerializer
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -24,8 +24,22 @@ def _require_aware(value: datetime) -> datetime:
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
-"""A datetime that must carry its time zone."""
+def _as_utc(value: datetime) -> datetime:
+    # Stored in UTC: Python compares and subtracts datetimes that share a tzinfo by their
+    # wall clock, ignoring fold, which would misorder the two passes of the autumn hour.
+    return _require_aware(value).astimezone(UTC)
+
+
+def _present(value: datetime) -> str:
+    return value.astimezone(OSLO).isoformat()
+
+
+AwareDatetime = Annotated[
+    datetime,
+    AfterValidator(_as_utc),
+    PlainSerializer(_present, return_type=str, when_used="json"),
+]
+"""An instant: must carry its time zone, is stored in UTC, and is shown on the Oslo clock."""
 
 
 def to_utc(value: datetime) -> datetime:
@@ -59,7 +73,7 @@ def is_nonexistent_local(local: datetime) -> bool:
 
 
 def from_oslo_wall_clock(local: datetime, *, first_occurrence: bool = True) -> datetime:
-    """Turn an Oslo wall-clock time into an aware instant.
+    """Turn an Oslo wall-clock time into an instant (in UTC).
 
     In the repeated autumn hour, ``first_occurrence`` picks summer time (the
     first pass) or winter time (the second). A time in the skipped spring hour
@@ -68,7 +82,7 @@ def from_oslo_wall_clock(local: datetime, *, first_occurrence: bool = True) -> d
     naive = local.replace(tzinfo=None)
     if is_nonexistent_local(naive):
         raise ValueError("local time falls in the hour skipped when summer time starts")
-    return naive.replace(tzinfo=OSLO, fold=0 if first_occurrence else 1)
+    return naive.replace(tzinfo=OSLO, fold=0 if first_occurrence else 1).astimezone(UTC)
 
 
 def is_second_occurrence(value: datetime) -> bool:

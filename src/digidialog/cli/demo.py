@@ -1,0 +1,164 @@
+"""``digidialog demo``: a citizen's journey through the Helsenorge message formats.
+
+Until the sync engine exists, the demo shows what digidialog can already do on
+a bare machine: it builds each message of a home-service citizen's week,
+encodes it, checks it against the schemas, decodes it again and shows what the
+portal and the EPJ would see, together with the domain rules that decide what
+is allowed. Given ``--examples DIR`` it also reads the official example
+messages and shows how each one is understood.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from digidialog.cli.files import read_limited
+from digidialog.domain import (
+    Action,
+    DigitalStatus,
+    Proxy,
+    ProxyScope,
+    Service,
+    ServiceEnrolment,
+    answer_deadline,
+    may_act_for,
+    may_use_service,
+)
+from digidialog.domain.timezone import OSLO, to_oslo
+from digidialog.errors import DigidialogError
+from digidialog.helsenorge import PortalMessage, decode, encode
+from digidialog.testing import samples
+
+ExamplesOption = Annotated[
+    Path | None,
+    typer.Option(help="Also decode every *.xml in this folder (e.g. the official examples)"),
+]
+
+
+def _journey(now: datetime) -> list[tuple[str, PortalMessage]]:
+    today = now.date()
+    question = samples.citizen_message(now)
+    request = samples.planned_appointments_request(now + timedelta(minutes=5))
+    reply = samples.planned_appointments_reply(request, today)
+    cancel = samples.period_cancellation(now + timedelta(hours=1), today + timedelta(days=7), 3)
+    assigned = reply.appointments[1]
+    return [
+        ("Helsenorge: the citizen is digitally active",
+         samples.digital_status_change(now - timedelta(days=1), DigitalStatus.ACTIVE)),
+        ("EPJ: the services open to the citizen",
+         samples.service_overview(now - timedelta(hours=20), today - timedelta(days=30))),
+        ("Relative with fullmakt writes to the service", question),
+        ("The EPJ receipts it", samples.receipt_for(question, now + timedelta(seconds=2))),
+        ("Staff answers in the EPJ",
+         samples.service_reply(question, now + timedelta(hours=3), "Kari Sykepleier")),
+        ("Portal asks for the planned visits", request),
+        ("EPJ answers from local state", reply),
+        ("Relative cancels a period for two services", cancel),
+        ("Municipality accepts", samples.cancellation_reply(cancel, now + timedelta(hours=2), ())),
+        ("Visit registered done, pushed at once",
+         samples.completed_visit(assigned, assigned.end + timedelta(minutes=3))),
+    ]
+
+
+def _summary(message: PortalMessage) -> str:
+    parts = []
+    if message.on_behalf_of is not None:
+        parts.append(f"på vegne av ({message.on_behalf_of.relation.value})")
+    if message.author:
+        parts.append(f"author {message.author}")
+    if message.appointments:
+        states = ", ".join(a.status.value for a in message.appointments)
+        parts.append(f"{len(message.appointments)} visits ({states})")
+    if message.cancellation is not None:
+        c = message.cancellation
+        parts.append(f"{c.kind.value} {to_oslo(c.start):%d.%m}-{to_oslo(c.end):%d.%m} "
+                     f"services {','.join(c.service_ids)}")
+    if message.decision is not None:
+        parts.append(message.decision.value)
+    if message.receipt is not None:
+        parts.append(f"receipt {message.receipt.status.value}")
+    if message.digital_status is not None:
+        parts.append(message.digital_status.value)
+    if message.services:
+        parts.append(f"{len(message.services)} open services")
+    return "; ".join(parts)
+
+
+def _rules(console: Console, now: datetime) -> None:
+    citizen, relative = samples.CITIZEN, samples.RELATIVE
+    proxy = Proxy(holder=relative.to_person(), citizen_id=citizen.id, relation=relative.relation,
+                  scope=ProxyScope.APPOINTMENTS_AND_PRACTITIONERS,
+                  valid_from=now.date() - timedelta(days=10))
+    service = Service(vendor_code="HSP", service_id=samples.HOME_NURSING_ID,
+                      name="Hjemmesykepleie", her_id="95316", open_for_dialog=True)
+    closed = service.model_copy(update={"service_id": "99", "open_for_dialog": False})
+    enrolled = [ServiceEnrolment(citizen_id=citizen.id, service_id=service.service_id,
+                                 start=now.date() - timedelta(days=90))]
+    table = Table(title="Domain rules", show_lines=False)
+    table.add_column("question")
+    table.add_column("answer")
+    checks: list[tuple[str, Callable[[], object]]] = [
+        ("may the relative cancel a visit?",
+         lambda: may_act_for(relative.id, citizen.id, Action.CANCEL_APPOINTMENT, [proxy], now)),
+        ("may the relative write a message? (scope: appointments only)",
+         lambda: may_act_for(relative.id, citizen.id, Action.WRITE_MESSAGE, [proxy], now)),
+        ("may the citizen write to Hjemmesykepleie?",
+         lambda: may_use_service(service, citizen.id, enrolled, now.date())),
+        ("may the citizen write to a closed service?",
+         lambda: may_use_service(closed, citizen.id, enrolled, now.date())),
+        ("answer due for a message sent now",
+         lambda: f"{answer_deadline(now):%A %d.%m.%Y %H:%M} (end of next working day)"),
+    ]
+    for question, answer in checks:
+        result = answer()
+        text = result if isinstance(result, str) else (
+            "yes" if result else f"no: {getattr(result, 'reason', '')}")
+        table.add_row(question, text)
+    console.print(table)
+
+
+def _examples(console: Console, folder: Path) -> None:
+    table = Table(title=f"Official examples in {folder}")
+    table.add_column("file")
+    table.add_column("understood as")
+    for path in sorted(folder.glob("*.xml")):
+        try:
+            message = decode(read_limited(path))
+            encode(message)
+            outcome = f"{message.function.value} ({message.code}); re-encodes valid"
+        except DigidialogError as error:
+            outcome = f"refused: {error}"
+        table.add_row(path.name[:70], outcome)
+    console.print(table)
+
+
+def demo(examples: ExamplesOption = None) -> None:
+    """Walk a citizen's week through the Helsenorge formats and the domain rules."""
+    console = Console()
+    now = datetime.now(OSLO).replace(microsecond=0)
+    table = Table(title="A week of home services, message by message")
+    table.add_column("#", justify="right")
+    table.add_column("step")
+    table.add_column("function (code)")
+    table.add_column("bytes", justify="right")
+    table.add_column("what it carries")
+    for number, (step, message) in enumerate(_journey(now), start=1):
+        xml = encode(message)  # validated against the schemas before it is returned
+        again = decode(xml)
+        if again.model_dump(exclude={"warnings"}) != message.model_dump(exclude={"warnings"}):
+            raise typer.Exit(f"round trip changed step {number}")
+        table.add_row(str(number), step, f"{again.function.value} ({again.code})",
+                      str(len(xml)), _summary(again))
+    console.print(table)
+    _rules(console, now)
+    if examples is not None:
+        _examples(console, examples)
+    today: date = now.date()
+    console.print(f"Every message above was encoded, validated and decoded again on {today}.")

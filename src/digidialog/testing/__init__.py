@@ -1,0 +1,1 @@
+"""Test helpers and fakes that tests and users import."""
