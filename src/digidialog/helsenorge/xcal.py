@@ -215,14 +215,14 @@ def _read_recurrence(event: Event, prop: etree._Element, warnings: list[str]) ->
             if token and Weekday(token) not in days:
                 days.append(Weekday(token))
     until_element = recur.find(x("until"))
-    until = None if until_element is None else _when(until_element, where)
+    until = None if until_element is None else to_oslo(_when(until_element, where)).date()
     count_text = recur.findtext(x("count"))
     try:
         event.recurrence = Recurrence(
             frequency=Frequency(frequency),
             interval=int(interval_text) if interval_text else 1,
             by_day=tuple(days),
-            until=None if until is None else until.date(),
+            until=until,
             count=int(count_text) if count_text else None,
         )
     except (ValidationError, ValueError) as error:
