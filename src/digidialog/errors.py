@@ -73,3 +73,48 @@ class HerIdMismatch(RejectedInput):
     """The HER-ids of the transport disagree with those in the MsgHead."""
 
     apprec_code = "E10"
+
+
+# ---------------------------------------------------------------- EPJ vendors
+# Raised by adapters; nothing from zeep, lxml or requests leaks past an adapter.
+
+
+class VendorUnavailable(RetriableError):
+    """The EPJ is temporarily unable to answer (busy, 5xx, connection refused or dropped)."""
+
+
+class VendorTimeout(RetriableError):
+    """The EPJ did not answer within the call's timeout."""
+
+
+class MalformedReply(RetriableError):
+    """The EPJ's answer is broken or hostile (not XML, DTD/entities, truncated, too big,
+    wrong content type). Retried a few times, since proxies truncate; then dead-lettered."""
+
+
+class AuthenticationFailed(FatalError):
+    """The EPJ refused our credentials or certificate."""
+
+
+class VendorRejected(FatalError):
+    """The EPJ answered with a final error; ``code`` is the vendor's own fault code."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message if code is None else f"{code}: {message}")
+        self.code = code
+
+
+class UnknownCitizen(VendorRejected):
+    """The EPJ does not know this citizen."""
+
+
+class UnknownAppointment(VendorRejected):
+    """The EPJ does not know this appointment."""
+
+
+class ServiceNotOpen(VendorRejected):
+    """The service is not open for digital dialog in the EPJ."""
+
+
+class InvalidRequest(VendorRejected):
+    """The EPJ found our request invalid (a bad period, a time that does not exist, ...)."""

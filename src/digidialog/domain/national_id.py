@@ -94,6 +94,18 @@ def inspect_national_id(value: str) -> IdFacts:
     return IdFacts(kind=kind, birth_date=born, synthetic=synthetic)
 
 
+def complete_national_id(first_nine: str) -> str | None:
+    """Add both check digits to nine digits (DDMMYY + individual number).
+
+    Returns ``None`` when no valid id has this body (a check digit would be 10).
+    """
+    k1 = _check_digit(first_nine, _WEIGHTS_K1)
+    if k1 is None:
+        return None
+    k2 = _check_digit(first_nine + str(k1), _WEIGHTS_K2)
+    return None if k2 is None else f"{first_nine}{k1}{k2}"
+
+
 def _validate(value: str) -> str:
     inspect_national_id(value)
     return value

@@ -1,0 +1,89 @@
+"""What happens in an EPJ that the portal must hear about, as vendor-neutral events.
+
+Each event carries the vendor's own id for it (``event_id``), which the sync
+engine uses as an idempotency key: vendors deliver at least once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from digidialog.domain.appointments import Appointment
+from digidialog.domain.base import Frozen
+from digidialog.domain.cancellations import CancellationDecision
+from digidialog.domain.national_id import NationalId
+from digidialog.domain.timezone import AwareDatetime
+
+
+class EventKind(StrEnum):
+    """The kinds of change an EPJ reports."""
+
+    APPOINTMENT_CHANGED = "appointment_changed"
+    VISIT_COMPLETED = "visit_completed"
+    STAFF_MESSAGE = "staff_message"
+    CANCELLATION_DECIDED = "cancellation_decided"
+
+
+class StaffMessage(Frozen):
+    """A message written by staff in the EPJ, to go to the citizen."""
+
+    vendor_message_id: str = Field(min_length=1)
+    thread_id: str | None = Field(default=None, description="absent when staff start a thread")
+    in_reply_to: str | None = None
+    service_code: str
+    citizen_id: NationalId
+    subject: str | None = None
+    body: str
+    author: str | None = None
+    sent_at: AwareDatetime
+    interim: bool = False
+
+
+class AppointmentChanged(Frozen):
+    """A new or changed appointment (planned, assigned or cancelled)."""
+
+    kind: Literal[EventKind.APPOINTMENT_CHANGED] = EventKind.APPOINTMENT_CHANGED
+    event_id: str
+    occurred_at: AwareDatetime
+    citizen_id: NationalId
+    appointment: Appointment
+
+
+class VisitCompleted(Frozen):
+    """A visit registered done: pushed to the portal in real time."""
+
+    kind: Literal[EventKind.VISIT_COMPLETED] = EventKind.VISIT_COMPLETED
+    event_id: str
+    occurred_at: AwareDatetime
+    citizen_id: NationalId
+    appointment: Appointment
+
+
+class StaffMessageWritten(Frozen):
+    """Staff wrote a message (an answer, or a new thread)."""
+
+    kind: Literal[EventKind.STAFF_MESSAGE] = EventKind.STAFF_MESSAGE
+    event_id: str
+    occurred_at: AwareDatetime
+    citizen_id: NationalId
+    message: StaffMessage
+
+
+class CancellationDecided(Frozen):
+    """The EPJ's answer to a cancellation we registered."""
+
+    kind: Literal[EventKind.CANCELLATION_DECIDED] = EventKind.CANCELLATION_DECIDED
+    event_id: str
+    occurred_at: AwareDatetime
+    citizen_id: NationalId
+    decision: CancellationDecision
+
+
+EpjEvent = Annotated[
+    AppointmentChanged | VisitCompleted | StaffMessageWritten | CancellationDecided,
+    Field(discriminator="kind"),
+]
+"""Any event an EPJ reports."""
