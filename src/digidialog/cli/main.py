@@ -5,13 +5,15 @@ from __future__ import annotations
 import typer
 
 from digidialog import __version__
-from digidialog.cli import demo, messages
+from digidialog.cli import demo, epj, messages
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.command("validate")(messages.validate)
 app.command("decode")(messages.decode_command)
 app.command("encode")(messages.encode_command)
 app.command("demo")(demo.demo)
+app.add_typer(epj.epj_app, name="epj")
+app.command("mock-epj")(epj.mock_epj)
 
 
 @app.command()

@@ -1,0 +1,157 @@
+"""``digidialog epj ...`` and ``digidialog mock-epj``: look into an EPJ, or play one.
+
+``epj`` prints domain JSON on stdout, through the vendor's adapter, so an
+operator sees exactly what the sync engine would see. ``mock-epj`` runs a
+vendor's stateful mock for people to point clients at.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import TypeAdapter
+
+from digidialog.adapters import registry
+from digidialog.adapters.contract import ChangeBatch, EpjAdapter
+from digidialog.adapters.registry import AdapterSettings
+from digidialog.domain import Appointment
+from digidialog.domain.timezone import OSLO
+from digidialog.errors import DigidialogError
+
+epj_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                      help="Look into an EPJ through its adapter; prints domain JSON.")
+
+Vendor = Annotated[str, typer.Option("--vendor", help="gerica, profil or cosdoc")]
+Url = Annotated[str, typer.Option("--url", help="The vendor's {base} URL, without service path")]
+Username = Annotated[str | None, typer.Option(help="WS-Security (Gerica) or HTTP Basic (Profil)")]
+Password = Annotated[str | None, typer.Option(help="Password for --username")]
+ClientCert = Annotated[Path | None, typer.Option("--client-cert", help="Mutual TLS certificate")]
+ClientKey = Annotated[Path | None, typer.Option("--client-key", help="Mutual TLS private key")]
+Ca = Annotated[Path | None, typer.Option("--ca", help="CA that must have signed the server")]
+Timeout = Annotated[float, typer.Option(help="Seconds per call")]
+
+_APPOINTMENTS = TypeAdapter(list[Appointment])
+
+
+def _adapter(vendor: str, url: str, username: str | None, password: str | None,
+             client_cert: Path | None, client_key: Path | None, ca: Path | None,
+             timeout: float) -> EpjAdapter:
+    plugin = registry.load(vendor)
+    return plugin.create(AdapterSettings(
+        base_url=url.rstrip("/"), username=username, password=password,
+        client_cert=client_cert, client_key=client_key, ca=ca, timeout=timeout,
+    ))
+
+
+def _emit(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _run(vendor: str, connection: dict[str, Any], action: Any) -> None:
+    try:
+        adapter = _adapter(vendor, **connection)
+        try:
+            _emit(action(adapter))
+        finally:
+            adapter.close()
+    except DigidialogError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _connection(url: str, username: str | None, password: str | None, client_cert: Path | None,
+                client_key: Path | None, ca: Path | None, timeout: float) -> dict[str, Any]:
+    return {"url": url, "username": username, "password": password, "client_cert": client_cert,
+            "client_key": client_key, "ca": ca, "timeout": timeout}
+
+
+@epj_app.command()
+def services(vendor: Vendor, url: Url, username: Username = None, password: Password = None,
+             client_cert: ClientCert = None, client_key: ClientKey = None, ca: Ca = None,
+             timeout: Timeout = 10.0) -> None:
+    """The EPJ's services and whether each is open for digital dialog."""
+    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout),
+         lambda a: [s.model_dump(mode="json") for s in a.services()])
+
+
+@epj_app.command()
+def citizens(vendor: Vendor, url: Url, username: Username = None, password: Password = None,
+             client_cert: ClientCert = None, client_key: ClientKey = None, ca: Ca = None,
+             timeout: Timeout = 10.0) -> None:
+    """Everyone receiving services, with their services and digital status."""
+    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout),
+         lambda a: [c.model_dump(mode="json") for c in a.citizens()])
+
+
+@epj_app.command()
+def appointments(
+    vendor: Vendor, url: Url,
+    citizen: Annotated[str, typer.Option("--citizen", help="The citizen's national id")],
+    from_: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD")],
+    to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive)")],
+    username: Username = None, password: Password = None, client_cert: ClientCert = None,
+    client_key: ClientKey = None, ca: Ca = None, timeout: Timeout = 10.0,
+) -> None:
+    """A citizen's appointments in the period, in the form `digidialog decode` uses."""
+    try:
+        first, last = date.fromisoformat(from_), date.fromisoformat(to)
+    except ValueError:
+        typer.echo("error: --from and --to are dates, YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
+    start = datetime.combine(first, clock(0), tzinfo=OSLO)
+    end = datetime.combine(last + timedelta(days=1), clock(0), tzinfo=OSLO)
+    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout),
+         lambda a: _APPOINTMENTS.dump_python(a.appointments(citizen, start, end), mode="json"))
+
+
+@epj_app.command()
+def changes(
+    vendor: Vendor, url: Url,
+    since: Annotated[str | None, typer.Option("--since", help="Checkpoint from an earlier run")
+                     ] = None,
+    username: Username = None, password: Password = None, client_cert: ClientCert = None,
+    client_key: ClientKey = None, ca: Ca = None, timeout: Timeout = 10.0,
+) -> None:
+    """What changed after a checkpoint: {"events": [...], "checkpoint": ...}."""
+
+    def read(adapter: EpjAdapter) -> dict[str, Any]:
+        batch: ChangeBatch = adapter.changes(since)
+        dumped = batch.model_dump(mode="json")
+        return {"events": dumped["events"], "checkpoint": batch.checkpoint}
+
+    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout),
+         read)
+
+
+def mock_epj(
+    vendor: Vendor,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port)")] = 0,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    seed_citizens: Annotated[int, typer.Option("--seed-citizens", help="Citizens to seed")] = 20,
+) -> None:
+    """Run a vendor's stateful mock until interrupted; prints what a client needs."""
+    try:
+        plugin = registry.load(vendor)
+    except DigidialogError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    mock = plugin.mock(seed_citizens=seed_citizens)
+    details = plugin.start_mock(mock, host=host, port=port)
+    for key, value in details.items():
+        typer.echo(f"{key}: {value}")
+    typer.echo(f"username/password (where the vendor uses them): {mock.username}/{mock.password}")
+    typer.echo("Ctrl-C stops the mock.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        mock.stop()
