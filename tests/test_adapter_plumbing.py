@@ -117,7 +117,7 @@ def test_unknown_and_broken_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "entry_points", lambda group: [_Entry()])
     with pytest.raises(PluginError, match="no adapter plugin named 'nope' \\(installed: broken\\)"):
         registry.load("nope")
-    with pytest.raises(PluginError, match="'broken' .* failed to load"):
+    with pytest.raises(PluginError, match=r"'broken' .* failed to load"):
         registry.load("broken")
 
 

@@ -140,7 +140,9 @@ def test_demo_runs_and_reads_examples() -> None:
     assert "re-encodes valid" in result.output
 
 
-def test_installed_entry_point(good_file: Path, official_validate: Callable[[bytes], list[str]]) -> None:
+def test_installed_entry_point(
+    good_file: Path, official_validate: Callable[[bytes], list[str]]
+) -> None:
     """The console script works as installed, and its XML passes the official schemas."""
     command = Path(sys.executable).with_name("digidialog")
     decoded = subprocess.run([command, "decode", good_file], capture_output=True, check=True)

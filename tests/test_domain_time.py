@@ -80,7 +80,7 @@ def test_naive_timestamps_are_refused() -> None:
     """Domain timestamps must carry a zone: a naive one is a validation error."""
     with pytest.raises(ValidationError, match="time zone"):
         Appointment(uid="a", status=AppointmentStatus.ASSIGNED,
-                    start=datetime(2026, 1, 1, 8), end=datetime(2026, 1, 1, 9))  # noqa: DTZ001
+                    start=datetime(2026, 1, 1, 8), end=datetime(2026, 1, 1, 9))
 
 
 def test_appointment_invariants() -> None:

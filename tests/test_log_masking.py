@@ -12,7 +12,7 @@ FNR = "13116900216"
 
 
 def test_personal_data_is_masked_in_every_place(capsys: pytest.CaptureFixture[str]) -> None:
-    """Keys, nested values, free text and exception text are all masked; ids for correlation stay."""
+    """Keys, nested values, free text and exception text are masked; correlation ids stay."""
     log.configure()
     logger = log.get_logger("test")
     try:

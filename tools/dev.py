@@ -24,7 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("DIGIDIALOG_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PACKAGES = [ROOT, *sorted(p for p in (ROOT / "adapters").iterdir() if (p / "pyproject.toml").exists())]
+PACKAGES = [
+    ROOT,
+    *sorted(p for p in (ROOT / "adapters").iterdir() if (p / "pyproject.toml").exists()),
+]
 
 
 def _fingerprint() -> str:
@@ -43,7 +46,7 @@ def _run(*args: str | Path) -> None:
 
 def ensure_environment() -> None:
     """Create the virtual environment and install the workspace into it, if needed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before any check can
         sys.exit("digidialog needs Python 3.11 or newer")
     stamp = VENV / ".digidialog-installed"
     if stamp.exists() and stamp.read_text() == _fingerprint():

@@ -51,7 +51,9 @@ def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return _hide_ids(value)
     if isinstance(value, dict):
-        return {k: MASKED if str(k).lower() in PERSONAL_KEYS else _scrub(v) for k, v in value.items()}
+        return {
+            k: MASKED if str(k).lower() in PERSONAL_KEYS else _scrub(v) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return type(value)(_scrub(v) for v in value)
     if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) == 11:

@@ -71,7 +71,9 @@ class MockEpj:
     vendor = "base"
     service_path = "/"
 
-    def __init__(self, username: str = "digidialog", password: str = "digidialog") -> None:
+    def __init__(
+        self, username: str = "digidialog", password: str = "digidialog"  # noqa: S107 - mock default
+    ) -> None:
         self.username = username
         self.password = password
         self._faults: deque[Fault] = deque()

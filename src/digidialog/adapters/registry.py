@@ -96,7 +96,9 @@ def check_plugin(name: str, plugin: object) -> AdapterPlugin:
         expected = getattr(EpjAdapter, method)
         actual = getattr(cls, method)
         if isinstance(expected, property) != isinstance(actual, property):
-            raise PluginError(f"adapter plugin {name!r}: {cls.__name__}.{method} has the wrong kind")
+            raise PluginError(
+                f"adapter plugin {name!r}: {cls.__name__}.{method} has the wrong kind"
+            )
         if callable(expected) and not isinstance(expected, property):
             want = list(inspect.signature(expected).parameters)
             have = list(inspect.signature(actual).parameters)

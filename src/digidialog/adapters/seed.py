@@ -80,7 +80,9 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=OSLO)
 
 
-def visits_for(rng: random.Random, citizen_id: str, first_day: date, prefix: str) -> list[Appointment]:
+def visits_for(
+    rng: random.Random, citizen_id: str, first_day: date, prefix: str
+) -> list[Appointment]:
     """A weekday series, two assigned visits, one done and one cancelled."""
     nurse = SERVICES[0]
     help_ = SERVICES[1]
@@ -127,7 +129,7 @@ def visits_for(rng: random.Random, citizen_id: str, first_day: date, prefix: str
 def citizens(count: int, *, seed: int = 4711, first_day: date | None = None) -> list[SeedCitizen]:
     """``count`` citizens, the same for the same ``seed``."""
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
-    start = first_day or date.today()
+    start = first_day or datetime.now(OSLO).date()
     made: list[SeedCitizen] = []
     seen: set[str] = set()
     while len(made) < count:

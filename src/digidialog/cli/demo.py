@@ -153,7 +153,8 @@ def demo(examples: ExamplesOption = None) -> None:
         xml = encode(message)  # validated against the schemas before it is returned
         again = decode(xml)
         if again.model_dump(exclude={"warnings"}) != message.model_dump(exclude={"warnings"}):
-            raise typer.Exit(f"round trip changed step {number}")
+            typer.echo(f"round trip changed step {number}", err=True)
+            raise typer.Exit(1)
         table.add_row(str(number), step, f"{again.function.value} ({again.code})",
                       str(len(xml)), _summary(again))
     console.print(table)

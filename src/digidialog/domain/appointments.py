@@ -64,7 +64,7 @@ class Weekday(StrEnum):
     SU = "SU"
 
     @property
-    def index(self) -> int:
+    def weekday_number(self) -> int:
         """Monday is 0, as in ``date.weekday()``."""
         return list(Weekday).index(self)
 
@@ -101,7 +101,7 @@ class Recurrence(Frozen):
         wall = local_first.replace(tzinfo=None)
         paused = {to_oslo(p).replace(tzinfo=None) for p in self.paused}
         days = (
-            {d.index for d in self.by_day}
+            {d.weekday_number for d in self.by_day}
             if self.by_day
             else ({local_first.weekday()} if self.frequency is Frequency.WEEKLY else None)
         )

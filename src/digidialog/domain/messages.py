@@ -88,7 +88,9 @@ class Message(Frozen):
     def _thread_rules(self) -> Message:
         if self.kind.opens_thread:
             if self.parent_id is not None or self.thread_id != self.msg_id:
-                raise ValueError("a message opening a thread is its own thread id and has no parent")
+                raise ValueError(
+                    "a message opening a thread is its own thread id and has no parent"
+                )
         elif self.parent_id is None:
             raise ValueError("a reply must name the message it answers (parent_id)")
         if self.on_behalf_of is not None and not self.kind.from_citizen:

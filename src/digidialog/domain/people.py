@@ -122,7 +122,9 @@ def may_act_for(
     if actor_id == citizen_id:
         return ALLOWED
     day = oslo_date(at)
-    candidates = [p for p in proxies if p.holder.national_id == actor_id and p.citizen_id == citizen_id]
+    candidates = [
+        p for p in proxies if p.holder.national_id == actor_id and p.citizen_id == citizen_id
+    ]
     if not candidates:
         return Decision(allowed=False, reason="no proxy for this citizen")
     valid = [p for p in candidates if p.is_valid_on(day)]

@@ -16,8 +16,16 @@ from digidialog.domain import Receipt, ReceiptError, ReceiptStatus
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.message import Party
 from digidialog.helsenorge.msghead import format_timestamp, parse_timestamp
-from digidialog.helsenorge.names import APPREC, APPREC_ERROR, APPREC_MIG, APPREC_STATUS, q
-from digidialog.helsenorge.xmltree import child, need, need_text, sub, text_of, where
+from digidialog.helsenorge.names import APPREC, APPREC_ERROR, APPREC_MIG, q
+from digidialog.helsenorge.xmltree import (
+    child,
+    need,
+    need_text,
+    root_element,
+    sub,
+    text_of,
+    where,
+)
 
 STATUS_CODES = {ReceiptStatus.OK: "1", ReceiptStatus.REJECTED: "2", ReceiptStatus.PARTLY_OK: "3"}
 _STATUS_NAMES = {"1": "OK", "2": "Avvist", "3": "OK, feil i delmelding"}
@@ -34,7 +42,9 @@ def read_apprec(root: etree._Element) -> tuple[Receipt, Party, Party, str, datet
     status_element = need(root, a("Status"))
     status = _CODE_STATUS.get((status_element.get("V") or "").strip())
     if status is None:
-        raise SchemaViolation("Status is not 1, 2 or 3 (code system 8258)", location=where(status_element))
+        raise SchemaViolation(
+            "Status is not 1, 2 or 3 (code system 8258)", location=where(status_element)
+        )
     errors = tuple(
         ReceiptError(code=(e.get("V") or "").strip(), text=e.get("DN"), details=e.get("OT"))
         for e in root.iterfind(a("Error"))
@@ -89,7 +99,7 @@ def write_apprec(
     receipt: Receipt, sender: Party, receiver: Party, msg_id: str, generated_at: datetime
 ) -> etree._Element:
     """An AppRec element."""
-    root = etree.Element(a("AppRec"), nsmap={None: APPREC})
+    root = root_element(a("AppRec"), APPREC)
     sub(root, a("MsgType"), V="APPREC")
     sub(root, a("MIGversion"), APPREC_MIG)
     sub(root, a("GenDate"), format_timestamp(generated_at))

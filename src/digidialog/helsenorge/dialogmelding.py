@@ -23,7 +23,7 @@ from digidialog.errors import SchemaViolation
 from digidialog.helsenorge import xmlsafe
 from digidialog.helsenorge.names import DIALOG, NOTE_ROLE, XHTML, YES_NO, q
 from digidialog.helsenorge.processes import Slot
-from digidialog.helsenorge.xmltree import child, need, sub, text_of, where
+from digidialog.helsenorge.xmltree import child, need, root_element, sub, text_of, where
 
 INTERIM_REMARK = "Foreløpig svar"
 _XHTML_DIV = q(XHTML, "div")
@@ -110,7 +110,7 @@ def write_dialogmelding(
     content: DialogContent, display_name: str, *, coded_display: str | None = None
 ) -> etree._Element:
     """A Dialogmelding element holding one Foresporsel or Notat."""
-    root = etree.Element(d("Dialogmelding"), nsmap={None: DIALOG})
+    root = root_element(d("Dialogmelding"), DIALOG)
     if content.slot is Slot.FORESPORSEL:
         part = sub(root, d("Foresporsel"))
         sub(part, d("TypeForesp"), V=content.code, S=content.code_system or "", DN=display_name)

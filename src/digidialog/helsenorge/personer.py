@@ -7,7 +7,7 @@ from lxml import etree
 from digidialog.helsenorge.message import Patient
 from digidialog.helsenorge.msghead import read_patient, write_person
 from digidialog.helsenorge.names import FK1, PERSONER, q
-from digidialog.helsenorge.xmltree import sub
+from digidialog.helsenorge.xmltree import root_element, sub
 
 
 def read_personer(root: etree._Element) -> tuple[Patient, ...]:
@@ -17,7 +17,7 @@ def read_personer(root: etree._Element) -> tuple[Patient, ...]:
 
 def write_personer(persons: tuple[Patient, ...]) -> etree._Element:
     """A Personer document listing ``persons``."""
-    root = etree.Element(q(PERSONER, "Personer"), nsmap={None: PERSONER, "fk1": FK1})
+    root = root_element(q(PERSONER, "Personer"), PERSONER, fk1=FK1)
     for person in persons:
         write_person(sub(root, q(PERSONER, "Person")), person, FK1)
     return root

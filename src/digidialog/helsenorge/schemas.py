@@ -39,5 +39,5 @@ def validate(root: etree._Element) -> None:
     schema = helsenorge_schema()
     if schema.validate(root):
         return
-    error = schema.error_log[0]
+    error = next(iter(schema.error_log))
     raise SchemaViolation(sanitise(error.message), location=f"line {error.line}")

@@ -14,7 +14,15 @@ from pydantic import ValidationError
 from digidialog.domain import OverviewEntry
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.names import FK1, ORG_ID_TYPE, TJENESTEOVERSIKT, q
-from digidialog.helsenorge.xmltree import child, need, need_text, sub, text_of, where
+from digidialog.helsenorge.xmltree import (
+    child,
+    need,
+    need_text,
+    root_element,
+    sub,
+    text_of,
+    where,
+)
 
 
 def t(local: str) -> str:
@@ -69,7 +77,7 @@ def read_tjenesteoversikt(root: etree._Element) -> tuple[OverviewEntry, ...]:
 
 def write_tjenesteoversikt(entries: tuple[OverviewEntry, ...]) -> etree._Element:
     """A TjenesteOversikt document listing ``entries``."""
-    root = etree.Element(t("TjenesteOversikt"), nsmap={None: TJENESTEOVERSIKT, "fk1": FK1})
+    root = root_element(t("TjenesteOversikt"), TJENESTEOVERSIKT, fk1=FK1)
     for entry in entries:
         service = sub(root, t("Tjeneste"))
         sub(service, t("TjenesteId"), entry.service_id)

@@ -244,7 +244,9 @@ def completed_visit(visit: Appointment, done_at: datetime) -> PortalMessage:
     )
 
 
-def receipt_for(message: PortalMessage, sent: datetime, *, error: str | None = None) -> PortalMessage:
+def receipt_for(
+    message: PortalMessage, sent: datetime, *, error: str | None = None
+) -> PortalMessage:
     """The AppRec the receiver of ``message`` sends back: OK, or rejected with ``error``."""
     return PortalMessage(
         process=Process.APPREC.value,

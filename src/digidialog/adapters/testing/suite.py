@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -231,7 +231,7 @@ class AdapterConformance:
     def test_digital_status_is_pushed(self, harness: ConformanceHarness, citizen: str) -> None:
         """Marking a citizen active and inactive reaches the EPJ."""
         adapter = harness.adapter()
-        today = date.today()
+        today = datetime.now(OSLO).date()
         assert adapter.set_digital_status([DigitalStatusUpdate(
             national_id=citizen, active=True, since=today)]) == 1
         assert harness.digitally_active(citizen)
