@@ -13,6 +13,8 @@ boundary where they occur.
 
 from __future__ import annotations
 
+import re
+
 
 class DigidialogError(Exception):
     """Root of every error digidialog raises."""
@@ -41,14 +43,30 @@ class RejectedInput(DigidialogError):
     invalid against the schema, ``E10`` wrong HER-id, ``E35`` not digitally
     active, ...). ``location`` names the element or line that is wrong, so that
     people and scripts can see where to look without seeing the content.
+
+    The text goes back to the sender and into logs, and codecs quote what they
+    did not understand; so, whichever codec raised it, any run of eleven or
+    more digits (the shape of a fødselsnummer) is masked and the text is cut
+    at :data:`MAX_REASON_CHARS`.
     """
 
     apprec_code = "T02"
 
     def __init__(self, message: str, *, location: str | None = None) -> None:
+        message = _presentable(message)
+        location = None if location is None else _presentable(location)
         super().__init__(message if location is None else f"{location}: {message}")
         self.reason = message
         self.location = location
+
+
+MAX_REASON_CHARS = 500
+_ID_SHAPED = re.compile(r"\d{11,}")
+
+
+def _presentable(text: str) -> str:
+    text = _ID_SHAPED.sub(lambda digits: "*" * len(digits.group()), text)
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
 
 
 class NotWellFormed(RejectedInput):

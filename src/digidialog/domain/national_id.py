@@ -13,6 +13,7 @@ error.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -41,7 +42,8 @@ class IdFacts:
 
 
 def _check_digit(digits: str, weights: tuple[int, ...]) -> int | None:
-    remainder = sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11
+    # map() rather than a generator: this runs for every id in every message.
+    remainder: int = sum(map(operator.mul, map(int, digits), weights)) % 11
     check = 11 - remainder
     if check == 11:
         return 0

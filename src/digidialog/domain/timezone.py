@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, PlainSerializer
 
 OSLO = ZoneInfo("Europe/Oslo")
+_ONE_HOUR = timedelta(hours=1)
 
 
 def _require_aware(value: datetime) -> datetime:
@@ -57,12 +58,17 @@ def oslo_date(value: datetime) -> date:
     return to_oslo(value).date()
 
 
+def _one_reading(local: datetime) -> bool:
+    # Whether both folds of this wall-clock time have the same UTC offset, which is
+    # true everywhere but in the spring gap and the autumn fold. zoneinfo reads only
+    # the wall-clock fields and fold, so this settles nearly every time cheaply.
+    other = local.replace(fold=1 - local.fold)
+    return OSLO.utcoffset(local) == OSLO.utcoffset(other)
+
+
 def is_ambiguous_local(local: datetime) -> bool:
     """Whether this Oslo wall-clock time happens twice (end of summer time)."""
-    naive = local.replace(tzinfo=None)
-    first = naive.replace(tzinfo=OSLO, fold=0).utcoffset()
-    second = naive.replace(tzinfo=OSLO, fold=1).utcoffset()
-    return first != second and not is_nonexistent_local(local)
+    return not _one_reading(local) and not is_nonexistent_local(local)
 
 
 def is_nonexistent_local(local: datetime) -> bool:
@@ -79,7 +85,11 @@ def from_oslo_wall_clock(local: datetime, *, first_occurrence: bool = True) -> d
     first pass) or winter time (the second). A time in the skipped spring hour
     does not exist and is refused rather than silently moved.
     """
-    naive = local.replace(tzinfo=None)
+    naive = local if local.tzinfo is None else local.replace(tzinfo=None)
+    offset = OSLO.utcoffset(naive)
+    if offset is not None and offset == OSLO.utcoffset(naive.replace(fold=1 - naive.fold)):
+        # The time happens exactly once (nearly always): skip the round trip through UTC.
+        return (naive - offset).replace(tzinfo=UTC)
     if is_nonexistent_local(naive):
         raise ValueError("local time falls in the hour skipped when summer time starts")
     return naive.replace(tzinfo=OSLO, fold=0 if first_occurrence else 1).astimezone(UTC)
@@ -88,4 +98,4 @@ def from_oslo_wall_clock(local: datetime, *, first_occurrence: bool = True) -> d
 def is_second_occurrence(value: datetime) -> bool:
     """Whether an instant is the second pass through a repeated Oslo hour."""
     local = to_oslo(value)
-    return is_ambiguous_local(local) and local.utcoffset() == timedelta(hours=1)
+    return local.utcoffset() == _ONE_HOUR and is_ambiguous_local(local)

@@ -84,7 +84,7 @@ def decode(data: bytes) -> PortalMessage:
     wrong and where: :class:`NotWellFormed`, :class:`SchemaViolation` or
     :class:`UnsupportedProcess`.
     """
-    root = xmlsafe.parse(data)
+    root = xmlsafe.parse(data, max_markup=xmlsafe.MAX_MARKUP)
     if root.tag == q(APPREC, "AppRec"):
         schemas.validate(root)
         return _decode_apprec(root)

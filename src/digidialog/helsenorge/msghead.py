@@ -170,8 +170,8 @@ def read_party(organisation: etree._Element) -> Party:
 
 def _idents(element: etree._Element, namespace: str) -> tuple[str | None, str | None]:
     her = org = None
-    for ident in element.iterfind(q(namespace, "Ident")):
-        type_id = ident.find(q(namespace, "TypeId"))
+    for ident in element.iterchildren(q(namespace, "Ident")):
+        type_id = child(ident, q(namespace, "TypeId"))
         value = (text_of(ident, q(namespace, "Id")) or "").strip()
         kind = None if type_id is None else type_id.get("V")
         if kind == "HER" and her is None:

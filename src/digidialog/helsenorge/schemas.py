@@ -17,8 +17,19 @@ from digidialog.errors import SchemaViolation
 from digidialog.resources import schema_path
 
 ENTRY_SCHEMA = "digidialog-helsenorge.xsd"
-_QUOTED_VALUE = re.compile(r"(?<!Element )(?<!attribute )(?<!type )'[^']*'")
-_NAMESPACE = re.compile(r"\{[^}]*\}")
+# libxml2 names the element (and attribute), then says what is wrong. Names hold no quote; a
+# namespace URI may, so it is matched up to its brace.
+_SUBJECT = re.compile(
+    r"(?:Element '(?:\{[^}]*\})?(?P<element>[^'{}]*)'"
+    r"(?:, attribute '(?:\{[^}]*\})?(?P<attribute>[^'{}]*)')?: )?(?P<problem>.*)",
+    re.DOTALL,
+)
+# Where the document's value starts: first in the problem, or after "The value" (facets, fixed
+# values, QNames). The value may hold quotes itself, so it ends at the LAST "' is ", "' has ", ...
+# of the problem: whatever follows it comes from the schema (types, patterns, allowed values).
+_VALUE_START = re.compile(r"(?:\[facet '[^']*'\] )?(?:The (?:actual |QName )?value )?'")
+_VALUE_END = re.compile(r"' (?:is|has|must|does|of) ")
+_NAMESPACE = re.compile(r"\{[^{}]*\}(?=[A-Za-z_])")
 
 
 @cache
@@ -31,7 +42,21 @@ def helsenorge_schema() -> etree.XMLSchema:
 
 def sanitise(message: str) -> str:
     """A libxml2 schema message without the document's values or namespace URIs."""
-    return _NAMESPACE.sub("", _QUOTED_VALUE.sub("'…'", message))
+    parts = _SUBJECT.match(message)
+    assert parts is not None  # noqa: S101 - every part of the pattern is optional
+    subject = ""
+    if parts["element"] is not None:
+        subject = f"Element '{parts['element']}'"
+        if parts["attribute"] is not None:
+            subject += f", attribute '{parts['attribute']}'"
+        subject += ": "
+    problem = parts["problem"]
+    start = _VALUE_START.match(problem)
+    if start is not None:
+        ends = list(_VALUE_END.finditer(problem, start.end()))
+        rest = problem[ends[-1].start() + 1 :] if ends else " is not valid."
+        problem = f"{problem[: start.end()]}…'{rest}"
+    return subject + _NAMESPACE.sub("", problem)
 
 
 def validate(root: etree._Element) -> None:

@@ -46,7 +46,7 @@ from digidialog.domain.timezone import (
 )
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.names import XCAL, q
-from digidialog.helsenorge.xmltree import sub
+from digidialog.helsenorge.xmltree import child, sub, text_of
 
 TIME_WINDOW = "Tidsvindu"
 CANCELLATION_PERIOD = "Avbestillingsperiode"
@@ -80,6 +80,13 @@ def x(local: str) -> str:
 
 
 _TEXT, _DATE_TIME, _DATE, _URI = x("text"), x("date-time"), x("date"), x("uri")
+# Tags looked up for every VEVENT, spelled out once rather than per call.
+_UID, _PROPERTIES, _PARAMETERS, _CN = x("uid"), x("properties"), x("parameters"), x("cn")
+_RECUR, _FREQ, _INTERVAL, _BYDAY, _UNTIL, _COUNT = (
+    x("recur"), x("freq"), x("interval"), x("byday"), x("until"), x("count")
+)
+_XCAL_PREFIX = len(XCAL) + 2
+_TEXTUAL = frozenset({_TEXT, _URI, _UID})
 
 
 @dataclass
@@ -126,14 +133,14 @@ def read_events(root: etree._Element, warnings: list[str]) -> list[Event]:
 
 def _read_event(vevent: etree._Element, warnings: list[str]) -> Event:
     event = Event(line=vevent.sourceline)
-    properties = vevent.find(x("properties"))
+    properties = child(vevent, _PROPERTIES)
     if properties is None:
         return event
     for prop in properties:
         tag = prop.tag
         if not isinstance(tag, str):
             continue
-        name = tag[len(XCAL) + 2 :]
+        name = tag[_XCAL_PREFIX:]
         reader = _READERS.get(name)
         if reader is not None:
             reader(event, prop, warnings)
@@ -141,8 +148,9 @@ def _read_event(vevent: etree._Element, warnings: list[str]) -> Event:
 
 
 def _text(prop: etree._Element) -> str:
+    # Plain loops over the few children: cheaper than lxml's find() or tag-filtered iterators.
     for value in prop:
-        if value.tag in (_TEXT, _URI) or value.tag == x("uid"):
+        if value.tag in _TEXTUAL:
             return (value.text or "").strip()
     return ""
 
@@ -196,27 +204,27 @@ def parse_duration(raw: str, where: str, warnings: list[str]) -> timedelta:
 
 
 def _read_recurrence(event: Event, prop: etree._Element, warnings: list[str]) -> None:
-    recur = prop.find(x("recur"))
+    recur = child(prop, _RECUR)
     where = f"rrule (line {prop.sourceline})"
     if recur is None:
         raise SchemaViolation("rrule without recur", location=where)
-    frequency = (recur.findtext(x("freq")) or "").strip()
+    frequency = (text_of(recur, _FREQ) or "").strip()
     if frequency not in Frequency.__members__:
         raise SchemaViolation(
             f"only DAILY and WEEKLY recurrences are supported, not {frequency[:20]!r}",
             location=where,
         )
-    interval_text = (recur.findtext(x("interval")) or "").strip()
+    interval_text = (text_of(recur, _INTERVAL) or "").strip()
     days: list[Weekday] = []
-    for byday in recur.iterfind(x("byday")):
+    for byday in recur.iterchildren(_BYDAY):
         for token in (byday.text or "").replace(" ", "").split(","):
             if token and token not in Weekday.__members__:
                 raise SchemaViolation(f"unknown weekday {token[:5]!r}", location=where)
             if token and Weekday(token) not in days:
                 days.append(Weekday(token))
-    until_element = recur.find(x("until"))
+    until_element = child(recur, _UNTIL)
     until = None if until_element is None else to_oslo(_when(until_element, where)).date()
-    count_text = recur.findtext(x("count"))
+    count_text = text_of(recur, _COUNT)
     try:
         event.recurrence = Recurrence(
             frequency=Frequency(frequency),
@@ -230,8 +238,16 @@ def _read_recurrence(event: Event, prop: etree._Element, warnings: list[str]) ->
 
 
 def _cn(prop: etree._Element) -> str | None:
-    cn = prop.find(f"{x('parameters')}/{x('cn')}/{_TEXT}")
-    return None if cn is None or not (cn.text or "").strip() else (cn.text or "").strip()
+    # The first parameters/cn/text in document order, as find() with that path
+    # would give, without the cost of lxml's Python ElementPath.
+    for parameters in prop:
+        if parameters.tag == _PARAMETERS:
+            for cn in parameters:
+                if cn.tag == _CN:
+                    for text in cn:
+                        if text.tag == _TEXT:
+                            return (text.text or "").strip() or None
+    return None
 
 
 def _set(name: str) -> object:
@@ -249,7 +265,7 @@ def _read_when(name: str) -> object:
 
 
 def _read_categories(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
-    event.categories.extend((t.text or "").strip() for t in prop.iterfind(_TEXT))
+    event.categories.extend((t.text or "").strip() for t in prop.iterchildren(_TEXT))
 
 
 def _read_expected(event: Event, prop: etree._Element, warnings: list[str]) -> None:

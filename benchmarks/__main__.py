@@ -1,0 +1,142 @@
+"""``python -m benchmarks [--quick] [--repeat N]``: measure the codecs and print a table.
+
+The exit status is 0 whether or not a target is met: this is a report, and
+FAIL is printed where a target is missed. ``--quick`` measures briefly, for a
+CI smoke run that must finish in seconds; its numbers are rougher.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+
+from lxml import etree
+
+from benchmarks.codec_rates import FULL, QUICK, TARGET_RATIO, Rate, Settings, measure
+from benchmarks.fixtures import PLANNED, build_cases
+from benchmarks.memory import MemoryUse, measure_decode_memory
+
+RATE_HEADERS = ("Case", "Op", "Rate msg/s", "Raw msg/s", "Ratio", "Target", "Result")
+MEMORY_HEADERS = ("Case", "Measure", "Total", "Per appointment")
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Plain-text columns: text left-aligned, numbers (cells starting with a digit) right."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (
+            c.rjust(w) if c[:1].isdigit() else c.ljust(w)
+            for c, w in zip(cells, widths, strict=True)
+        )
+        return "  ".join(padded).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def rate_rows(rates: Sequence[Rate]) -> list[list[str]]:
+    """One row per measured operation."""
+    return [
+        [
+            rate.case,
+            rate.operation,
+            f"{rate.per_second:,.0f}",
+            f"{rate.baseline_per_second:,.0f}",
+            f"{rate.ratio:.2f}",
+            f">= {TARGET_RATIO:.2f}",
+            "PASS" if rate.passed else "FAIL",
+        ]
+        for rate in rates
+    ]
+
+
+def _kib(size: float) -> str:
+    return f"{size / 1024:,.1f} KiB"
+
+
+def memory_rows(use: MemoryUse) -> list[list[str]]:
+    """Peak and retained memory, in total and per appointment."""
+    return [
+        [
+            use.case,
+            "peak while decoding",
+            _kib(use.peak_bytes),
+            f"{use.peak_per_appointment:,.0f} B",
+        ],
+        [
+            use.case,
+            "retained PortalMessage",
+            _kib(use.retained_bytes),
+            f"{use.retained_per_appointment:,.0f} B",
+        ],
+    ]
+
+
+def render(rates: Sequence[Rate], memory: MemoryUse, settings: Settings) -> str:
+    """The whole report: environment, rates table, memory table, verdict."""
+    failed = [r for r in rates if not r.passed]
+    verdict = (
+        "all rate targets met"
+        if not failed
+        else "FAIL: " + ", ".join(f"{r.case} {r.operation}" for r in failed) + " below target"
+    )
+    return "\n".join(
+        [
+            f"digidialog codec benchmarks (Python {platform.python_version()}, "
+            f"lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))}; best of {settings.repeat}, "
+            f">= {settings.min_seconds:g} s each, {settings.warmup} warm-up calls; "
+            "CPU time, raw and codec timed in turns)",
+            "",
+            "Rates; raw = lxml parse + XMLSchema.validate of the same bytes, same run; "
+            f"target: >= {TARGET_RATIO:.0%} of raw",
+            format_table(RATE_HEADERS, rate_rows(rates)),
+            "",
+            "Memory (tracemalloc, Python allocations only; result kept alive)",
+            format_table(MEMORY_HEADERS, memory_rows(memory)),
+            "",
+            verdict,
+        ]
+    )
+
+
+def run(settings: Settings) -> str:
+    """Build the fixtures, measure everything and return the report."""
+    cases = build_cases()
+    rates = measure(cases, settings)
+    memory = measure_decode_memory(next(c for c in cases if c.name == PLANNED))
+    return render(rates, memory, settings)
+
+
+def parse_settings(argv: Sequence[str]) -> Settings:
+    """Settings from the command line."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="brief measurement for CI smoke runs (a few seconds)"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        metavar="N",
+        help="best of N repetitions (default 7, or 3 with --quick)",
+    )
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    if args.repeat is not None:
+        if args.repeat < 1:
+            parser.error("--repeat must be at least 1")
+        settings = replace(settings, repeat=args.repeat)
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmarks and print the report; always 0, since FAIL is printed."""
+    print(run(parse_settings(sys.argv[1:] if argv is None else argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
