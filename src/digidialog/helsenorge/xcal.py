@@ -360,7 +360,9 @@ def to_appointment(
             raise SchemaViolation("unknown x-cancellation-reason", location=where)
     recurrence = event.recurrence
     if recurrence is not None and event.paused:
-        recurrence = recurrence.model_copy(update={"paused": tuple(event.paused)})
+        # Validated, not model_copy(update=...), which skips validation and would keep the
+        # paused instants on the Oslo zoneinfo instead of storing them in UTC.
+        recurrence = Recurrence.model_validate({**dict(recurrence), "paused": tuple(event.paused)})
     try:
         return Appointment(
             uid=event.uid or "",
