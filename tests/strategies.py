@@ -60,6 +60,7 @@ from digidialog.domain import (
 from digidialog.domain.attachments import Attachment
 from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge.apprec import STATUS_CODES
+from digidialog.helsenorge.encoder import carries
 from digidialog.helsenorge.message import (
     Cancellation,
     Conversation,
@@ -652,8 +653,13 @@ def route_messages(
         "sender": draw(parties()),
         "receiver": draw(parties()),
         "patient": patient,
-        "on_behalf_of": draw(_optional(representatives())),
-        "attachments": tuple(draw(st.lists(attachments(), max_size=2))),
+        "on_behalf_of": (
+            draw(_optional(representatives())) if carries(function, "on_behalf_of") else None
+        ),
+        "attachments": (
+            tuple(draw(st.lists(attachments(), max_size=2)))
+            if carries(function, "attachments") else ()
+        ),
     }
     if route.slot is not Slot.NONE:
         if function is Function.CANCELLATION_REQUEST:

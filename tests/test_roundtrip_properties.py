@@ -32,6 +32,7 @@ from digidialog.domain import (
 )
 from digidialog.domain.attachments import Attachment
 from digidialog.domain.timezone import OSLO, is_second_occurrence
+from digidialog.errors import SchemaViolation
 from digidialog.helsenorge import (
     Cancellation,
     Conversation,
@@ -44,6 +45,7 @@ from digidialog.helsenorge import (
     decode,
     encode,
 )
+from digidialog.helsenorge.encoder import carries
 from digidialog.helsenorge.names import DIALOG, MSGHEAD, PASIENTRELASJON, XCAL
 from digidialog.helsenorge.processes import ROUTES, Route, Slot
 from digidialog.helsenorge.xcal import CANCELLATION_PERIOD
@@ -67,6 +69,7 @@ from tests.strategies import (
     route_id,
     route_messages,
     xhtml_bodies,
+    xml_text,
 )
 
 Validator = Callable[[bytes], list[str]]
@@ -318,12 +321,17 @@ def test_sami_and_non_latin1_text_is_written_as_utf8(
 
 
 @FOCUSED
-@given(proxy=representatives(), route=st.sampled_from(ALL_ROUTES), data=st.data())
+@given(
+    proxy=representatives(),
+    route=st.sampled_from([r for r in ALL_ROUTES if carries(r.function, "on_behalf_of")]),
+    data=st.data(),
+)
 def test_proxies_round_trip(
     proxy: Representative, route: Route, data: st.DataObject, official_validate: Validator
 ) -> None:
     """A relative acting "på vegne av" the citizen (fullmakt FU, foreldreansvar FO,
-    verge VE) comes back whole, from a Pasientrelasjon document with that relation."""
+    verge VE) comes back whole, from a Pasientrelasjon document with that relation, on
+    every route the citizen's side writes."""
     message = data.draw(route_messages(route, on_behalf_of=st.just(proxy)))
     encoded, decoded = round_trip(message, official_validate)
     assert decoded.on_behalf_of == proxy
@@ -435,3 +443,26 @@ def test_attachments_round_trip(
     assert [a.data for a in decoded.attachments] == [a.data for a in message.attachments]
     kinds = [e.get("V") for e in _all(encoded, MSGHEAD, "MsgType")]
     assert kinds.count("A") == len(files)
+
+
+_NOT_CARRIED: list[tuple[Function, str, st.SearchStrategy[object]]] = [
+    (Function.SERVICE_REPLY, "on_behalf_of", representatives()),
+    (Function.CITIZEN_MESSAGE, "interim", st.just(True)),
+    (Function.CITIZEN_MESSAGE, "appointments", st.tuples(appointments())),
+    (Function.DIGITAL_STATUS_CHANGE, "persons", st.tuples(patients())),
+    (Function.SERVICE_OVERVIEW, "body", xml_text(min_size=1)),
+]
+
+
+@pytest.mark.parametrize(("function", "field", "values"), _NOT_CARRIED,
+                         ids=[f"{f.value}-{name}" for f, name, _ in _NOT_CARRIED])
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_data_a_function_cannot_carry_is_refused(
+    function: Function, field: str, values: st.SearchStrategy[object], data: st.DataObject
+) -> None:
+    """encode refuses data its function does not carry, rather than dropping it silently."""
+    route = next(r for r in ALL_ROUTES if r.function is function)
+    message = data.draw(route_messages(route))
+    with pytest.raises(SchemaViolation, match=f"does not carry {field}"):
+        encode(message.model_copy(update={field: data.draw(values)}))

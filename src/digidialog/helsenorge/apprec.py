@@ -17,15 +17,8 @@ from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.message import Party
 from digidialog.helsenorge.msghead import format_timestamp, parse_timestamp
 from digidialog.helsenorge.names import APPREC, APPREC_ERROR, APPREC_MIG, q
-from digidialog.helsenorge.xmltree import (
-    child,
-    need,
-    need_text,
-    root_element,
-    sub,
-    text_of,
-    where,
-)
+from digidialog.helsenorge.xmltext import coded, esc_attr, leaf
+from digidialog.helsenorge.xmltree import child, need, need_text, text_of, where
 
 STATUS_CODES = {ReceiptStatus.OK: "1", ReceiptStatus.REJECTED: "2", ReceiptStatus.PARTLY_OK: "3"}
 _STATUS_NAMES = {"1": "OK", "2": "Avvist", "3": "OK, feil i delmelding"}
@@ -95,44 +88,42 @@ def _read_party(element: etree._Element) -> Party:
         raise SchemaViolation(str(error.errors()[0]["msg"]), location=where(element)) from None
 
 
-def write_apprec(
+def apprec_text(
     receipt: Receipt, sender: Party, receiver: Party, msg_id: str, generated_at: datetime
-) -> etree._Element:
-    """An AppRec element."""
-    root = root_element(a("AppRec"), APPREC)
-    sub(root, a("MsgType"), V="APPREC")
-    sub(root, a("MIGversion"), APPREC_MIG)
-    sub(root, a("GenDate"), format_timestamp(generated_at))
-    sub(root, a("Id"), msg_id)
-    _write_party(sub(root, a("Sender")), sender)
-    _write_party(sub(root, a("Receiver")), receiver)
+) -> str:
+    """An AppRec, as text."""
     code = STATUS_CODES[receipt.status]
-    sub(root, a("Status"), V=code, DN=_STATUS_NAMES[code])
+    parts = [
+        f'<AppRec xmlns="{APPREC}"><MsgType V="APPREC"/>',
+        leaf("MIGversion", APPREC_MIG),
+        leaf("GenDate", format_timestamp(generated_at)),
+        leaf("Id", msg_id),
+        f"<Sender>{_party_text(sender)}</Sender><Receiver>{_party_text(receiver)}</Receiver>",
+        coded("Status", code, dn=_STATUS_NAMES[code]),
+    ]
     for error in receipt.errors:
-        attrs = {"V": error.code, "S": APPREC_ERROR}
-        if error.text:
-            attrs["DN"] = error.text
-        if error.details:
-            attrs["OT"] = error.details
-        sub(root, a("Error"), **attrs)
-    original = sub(root, a("OriginalMsgId"))
-    sub(original, a("MsgType"), V=receipt.original_process)
-    sub(original, a("IssueDate"), format_timestamp(receipt.original_issued_at or generated_at))
-    sub(original, a("Id"), receipt.original_msg_id)
-    return root
+        extra = f' DN="{esc_attr(error.text)}"' if error.text else ""
+        extra += f' OT="{esc_attr(error.details)}"' if error.details else ""
+        parts.append(f'<Error V="{esc_attr(error.code)}" S="{APPREC_ERROR}"{extra}/>')
+    parts += [
+        '<OriginalMsgId><MsgType V="', esc_attr(receipt.original_process), '"/>',
+        leaf("IssueDate", format_timestamp(receipt.original_issued_at or generated_at)),
+        leaf("Id", receipt.original_msg_id),
+        "</OriginalMsgId></AppRec>",
+    ]
+    return "".join(parts)
 
 
-def _write_party(parent: etree._Element, party: Party) -> None:
-    level = sub(sub(parent, a("HCP")), a("Inst"))
+def _party_text(party: Party) -> str:
+    levels = []
     for index, name in enumerate(party.names):
-        if index:
-            level = sub(level, a("Dept"))
-        sub(level, a("Name"), name)
         her_id = party.her_ids[index]
         org = party.org_numbers[index] if party.org_numbers else None
+        ident = ""
         if her_id is not None:
-            sub(level, a("Id"), her_id)
-            sub(level, a("TypeId"), V="HER", DN="HER-id")
+            ident = leaf("Id", her_id) + coded("TypeId", "HER", dn="HER-id")
         elif org is not None:
-            sub(level, a("Id"), org)
-            sub(level, a("TypeId"), V="ENH", DN="Organisasjonsnummer")
+            ident = leaf("Id", org) + coded("TypeId", "ENH", dn="Organisasjonsnummer")
+        levels.append(leaf("Name", name) + ident)
+    inner = f"<Dept>{levels[1]}</Dept>" if len(levels) > 1 else ""
+    return f"<HCP><Inst>{levels[0]}{inner}</Inst></HCP>"

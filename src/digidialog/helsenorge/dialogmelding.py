@@ -23,7 +23,8 @@ from digidialog.errors import SchemaViolation
 from digidialog.helsenorge import xmlsafe
 from digidialog.helsenorge.names import DIALOG, NOTE_ROLE, XHTML, YES_NO, q
 from digidialog.helsenorge.processes import Slot
-from digidialog.helsenorge.xmltree import child, need, root_element, sub, text_of, where
+from digidialog.helsenorge.xmltext import coded, leaf
+from digidialog.helsenorge.xmltree import child, need, text_of, where
 
 INTERIM_REMARK = "Foreløpig svar"
 _XHTML_DIV = q(XHTML, "div")
@@ -106,55 +107,52 @@ def _read_author(part: etree._Element) -> str | None:
     return None
 
 
-def write_dialogmelding(
+def dialogmelding_text(
     content: DialogContent, display_name: str, *, coded_display: str | None = None
-) -> etree._Element:
-    """A Dialogmelding element holding one Foresporsel or Notat."""
-    root = root_element(d("Dialogmelding"), DIALOG)
+) -> str:
+    """A Dialogmelding holding one Foresporsel or Notat, as text."""
     if content.slot is Slot.FORESPORSEL:
-        part = sub(root, d("Foresporsel"))
-        sub(part, d("TypeForesp"), V=content.code, S=content.code_system or "", DN=display_name)
+        name = "Foresporsel"
+        parts = [coded("TypeForesp", content.code, content.code_system or "", display_name)]
         if content.subject is not None:
-            sub(part, d("EmneSporsmal"), content.subject)
-        _write_body(part, d("Sporsmal"), content)
+            parts.append(leaf("EmneSporsmal", content.subject))
+        parts.append(_body_text("Sporsmal", content))
         if content.coded_info is not None:
-            sub(part, d("KodetOpplysning"), V=content.coded_info, S=YES_NO,
-                DN=coded_display or ("Ja" if content.coded_info == "1" else "Nei"))
+            parts.append(coded("KodetOpplysning", content.coded_info, YES_NO,
+                               coded_display or ("Ja" if content.coded_info == "1" else "Nei")))
     else:
-        part = sub(root, d("Notat"))
-        sub(part, d("TemaKodet"), V=content.code, S=content.code_system or "", DN=display_name)
+        name = "Notat"
+        parts = [coded("TemaKodet", content.code, content.code_system or "", display_name)]
         if content.subject is not None:
-            sub(part, d("Tema"), content.subject)
-        _write_body(part, d("TekstNotatInnhold"), content)
+            parts.append(leaf("Tema", content.subject))
+        parts.append(_body_text("TekstNotatInnhold", content))
         if content.interim:
-            sub(part, d("Merknad"), INTERIM_REMARK)
+            parts.append(leaf("Merknad", INTERIM_REMARK))
     if content.author:
-        _write_author(part, content.author)
-    return root
+        parts.append(_author_text(content.author))
+    return f'<Dialogmelding xmlns="{DIALOG}"><{name}>{"".join(parts)}</{name}></Dialogmelding>'
 
 
-def _write_body(part: etree._Element, tag: str, content: DialogContent) -> None:
+def _body_text(tag: str, content: DialogContent) -> str:
     if content.body is None:
-        return
-    element = sub(part, tag)
+        return ""
     if content.body_format is BodyFormat.TEXT:
-        element.text = content.body
-        return
+        return leaf(tag, content.body)
     div = xmlsafe.parse(content.body.encode("utf-8"))
     if div.tag != _XHTML_DIV:
         raise SchemaViolation(
             'an XHTML body is one <div xmlns="http://www.w3.org/1999/xhtml">', location="body"
         )
-    element.append(div)
+    return f"<{tag}>{etree.tostring(div, encoding='unicode')}</{tag}>"
 
 
-def _write_author(part: etree._Element, author: str) -> None:
-    role = sub(part, d("RollerRelatertNotat"))
-    sub(role, d("RolleNotat"), V="1", S=NOTE_ROLE, DN="Forfatter")
-    person = sub(role, d("Person"))
+def _author_text(author: str) -> str:
     given, _, family = author.strip().rpartition(" ")
-    if given:
-        sub(person, d("GivenName"), given)
-        sub(person, d("FamilyName"), family)
-    else:
-        sub(person, d("GivenName"), family)
+    names = (
+        leaf("GivenName", given) + leaf("FamilyName", family) if given
+        else leaf("GivenName", family)
+    )
+    return (
+        f"<RollerRelatertNotat>{coded('RolleNotat', '1', NOTE_ROLE, 'Forfatter')}"
+        f"<Person>{names}</Person></RollerRelatertNotat>"
+    )

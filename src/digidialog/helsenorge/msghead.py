@@ -28,7 +28,8 @@ from digidialog.helsenorge.names import (
     PERSON_ID_TYPE,
     q,
 )
-from digidialog.helsenorge.xmltree import child, need, need_text, sub, text_of, where
+from digidialog.helsenorge.xmltext import coded, leaf
+from digidialog.helsenorge.xmltree import child, need, need_text, text_of, where
 
 _M = MSGHEAD
 
@@ -208,9 +209,10 @@ def _first_error(error: ValidationError) -> str:
 
 
 # ---------------------------------------------------------------- encoding
+# Writers return text (see xmltext); codec.encode parses the whole message once to validate it.
 
 
-def write_envelope(
+def envelope_text(
     type_value: str,
     type_display: str,
     msg_id: str,
@@ -221,87 +223,80 @@ def write_envelope(
     sender: Party,
     receiver: Party,
     patient: Patient | None,
-) -> etree._Element:
-    """A MsgHead root with MsgInfo filled in; documents are added with :func:`add_document`."""
-    root = etree.Element(m("MsgHead"), nsmap={None: _M})
-    info = sub(root, m("MsgInfo"))
-    sub(info, m("Type"), V=type_value, DN=type_display)
-    sub(info, m("MIGversion"), MSGHEAD_MIG)
-    sub(info, m("GenDate"), format_timestamp(generated_at))
-    sub(info, m("MsgId"), msg_id)
-    sub(info, m("Ack"), V="J" if ack else "N", DN="Ja" if ack else "Nei")
+) -> str:
+    """The MsgHead start tag and a filled-in MsgInfo; documents and ``</MsgHead>`` follow."""
+    parts = [
+        f'<MsgHead xmlns="{_M}"><MsgInfo>',
+        coded("Type", type_value, dn=type_display),
+        leaf("MIGversion", MSGHEAD_MIG),
+        leaf("GenDate", format_timestamp(generated_at)),
+        leaf("MsgId", msg_id),
+        coded("Ack", "J" if ack else "N", dn="Ja" if ack else "Nei"),
+    ]
     if conversation is not None:
-        ref = sub(info, m("ConversationRef"))
-        sub(ref, m("RefToParent"), conversation.parent)
-        sub(ref, m("RefToConversation"), conversation.root)
-    _write_party(sub(info, m("Sender")), sender)
-    _write_party(sub(info, m("Receiver")), receiver)
+        parts.append(
+            f"<ConversationRef>{leaf('RefToParent', conversation.parent)}"
+            f"{leaf('RefToConversation', conversation.root)}</ConversationRef>"
+        )
+    parts.append(f"<Sender>{_party_text(sender)}</Sender>")
+    parts.append(f"<Receiver>{_party_text(receiver)}</Receiver>")
     if patient is not None:
-        write_person(sub(info, m("Patient")), patient, _M)
-    return root
+        parts.append(f"<Patient>{person_text(patient, '')}</Patient>")
+    parts.append("</MsgInfo>")
+    return "".join(parts)
 
 
-def _write_party(parent: etree._Element, party: Party) -> None:
+def _party_text(party: Party) -> str:
+    opened: list[str] = []
     for level, name in enumerate(party.names):
-        parent = sub(parent, m("Organisation"))
-        sub(parent, m("OrganisationName"), name)
+        opened.append(f"<Organisation>{leaf('OrganisationName', name)}")
         her_id = party.her_ids[level]
         org = party.org_numbers[level] if party.org_numbers else None
         if org is not None:
-            _write_ident(parent, org, "ENH", "Organisasjonsnummeret i Enhetsregister")
+            opened.append(_ident_text(org, "ENH", "Organisasjonsnummeret i Enhetsregister"))
         if her_id is not None:
-            _write_ident(parent, her_id, "HER", "HER-id")
+            opened.append(_ident_text(her_id, "HER", "HER-id"))
+    return "".join(opened) + "</Organisation>" * len(party.names)
 
 
-def _write_ident(parent: etree._Element, value: str, kind: str, display: str) -> None:
-    ident = sub(parent, m("Ident"))
-    sub(ident, m("Id"), value)
-    sub(ident, m("TypeId"), V=kind, S=ORG_ID_TYPE, DN=display)
+def _ident_text(value: str, kind: str, display: str) -> str:
+    return f"<Ident>{leaf('Id', value)}{coded('TypeId', kind, ORG_ID_TYPE, display)}</Ident>"
 
 
-def write_person(parent: etree._Element, person: Patient, namespace: str) -> None:
-    """Names and the national id, in the element order MsgHead and fk1 share."""
-    sub(parent, q(namespace, "FamilyName"), person.family_name)
-    if person.middle_name:
-        sub(parent, q(namespace, "MiddleName"), person.middle_name)
-    sub(parent, q(namespace, "GivenName"), person.given_name)
-    ident = sub(parent, q(namespace, "Ident"))
-    sub(ident, q(namespace, "Id"), person.id)
+def person_text(person: Patient, prefix: str) -> str:
+    """Names and the national id, in the element order MsgHead and fk1 share.
+
+    ``prefix`` is the namespace prefix with its colon (``"fk1:"``), or ``""``.
+    """
     is_dnr = inspect_national_id(person.id).kind is IdKind.DNR
-    sub(
-        ident,
-        q(namespace, "TypeId"),
-        V="DNR" if is_dnr else "FNR",
-        S=PERSON_ID_TYPE,
-        DN="D-nummer" if is_dnr else "Fødselsnummer",
+    middle = leaf(f"{prefix}MiddleName", person.middle_name) if person.middle_name else ""
+    return (
+        f"{leaf(f'{prefix}FamilyName', person.family_name)}{middle}"
+        f"{leaf(f'{prefix}GivenName', person.given_name)}"
+        f"<{prefix}Ident>{leaf(f'{prefix}Id', person.id)}"
+        + coded(f"{prefix}TypeId", "DNR" if is_dnr else "FNR", PERSON_ID_TYPE,
+                "D-nummer" if is_dnr else "Fødselsnummer")
+        + f"</{prefix}Ident>"
     )
 
 
-def add_document(
-    root: etree._Element,
-    payload: etree._Element,
-    issued: datetime,
-    description: str | None = None,
-) -> None:
-    """Append a Document holding one XML payload."""
-    document = sub(root, m("Document"))
-    if description:
-        sub(document, m("ContentDescription"), description)
-    ref_doc = sub(document, m("RefDoc"))
-    sub(ref_doc, m("IssueDate"), V=format_timestamp(issued))
-    sub(ref_doc, m("MsgType"), V="XML", DN="XML-instans")
-    sub(ref_doc, m("Content")).append(payload)
+def document_text(payload: str, issued: datetime, description: str | None = None) -> str:
+    """A Document holding one XML payload."""
+    described = leaf("ContentDescription", description) if description else ""
+    return (
+        f"<Document>{described}<RefDoc>"
+        f'<IssueDate V="{format_timestamp(issued)}"/><MsgType V="XML" DN="XML-instans"/>'
+        f"<Content>{payload}</Content></RefDoc></Document>"
+    )
 
 
-def add_attachment(root: etree._Element, attachment: Attachment, issued: datetime) -> None:
-    """Append a Document holding one base64 attachment (HIS 1036:2011)."""
-    document = sub(root, m("Document"))
-    ref_doc = sub(document, m("RefDoc"))
-    sub(ref_doc, m("IssueDate"), V=format_timestamp(issued))
-    sub(ref_doc, m("MsgType"), V="A", DN="Vedlegg")
-    sub(ref_doc, m("MimeType"), attachment.mime_type)
-    if attachment.description:
-        sub(ref_doc, m("Description"), attachment.description)
-    content = sub(ref_doc, m("Content"))
-    container = etree.SubElement(content, q(BASE64, "Base64Container"), nsmap={None: BASE64})
-    container.text = base64.b64encode(attachment.data).decode("ascii")
+def attachment_text(attachment: Attachment, issued: datetime) -> str:
+    """A Document holding one base64 attachment (HIS 1036:2011)."""
+    described = leaf("Description", attachment.description) if attachment.description else ""
+    data = base64.b64encode(attachment.data).decode("ascii")
+    return (
+        f'<Document><RefDoc><IssueDate V="{format_timestamp(issued)}"/>'
+        f'<MsgType V="A" DN="Vedlegg"/>{leaf("MimeType", attachment.mime_type)}{described}'
+        f'<Content><Base64Container xmlns="{BASE64}">{data}</Base64Container></Content>'
+        "</RefDoc></Document>"
+    )

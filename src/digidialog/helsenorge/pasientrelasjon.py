@@ -7,9 +7,10 @@ from lxml import etree
 from digidialog.domain import Relation
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.message import Representative
-from digidialog.helsenorge.msghead import read_patient, write_person
+from digidialog.helsenorge.msghead import person_text, read_patient
 from digidialog.helsenorge.names import FK1, PASIENTRELASJON, REPRESENTATION_ROLE, q
-from digidialog.helsenorge.xmltree import need, sub, where
+from digidialog.helsenorge.xmltext import coded
+from digidialog.helsenorge.xmltree import need, where
 
 
 def read_pasientrelasjon(root: etree._Element) -> Representative:
@@ -27,11 +28,12 @@ def read_pasientrelasjon(root: etree._Element) -> Representative:
     return Representative(**person.model_dump(), relation=relation)
 
 
-def write_pasientrelasjon(representative: Representative) -> etree._Element:
-    """A Pasientrelasjon document for ``representative``."""
-    root = etree.Element(q(PASIENTRELASJON, "Pasientrelasjon"),
-                         nsmap={"pr": PASIENTRELASJON, "fk1": FK1})
-    write_person(sub(root, q(PASIENTRELASJON, "Person")), representative, FK1)
-    sub(root, q(PASIENTRELASJON, "Relasjon"), V=representative.relation.value,
-        S=REPRESENTATION_ROLE, DN=representative.relation.display_name)
-    return root
+def pasientrelasjon_text(representative: Representative) -> str:
+    """A Pasientrelasjon document for ``representative``, as text."""
+    relation = representative.relation
+    return (
+        f'<pr:Pasientrelasjon xmlns:pr="{PASIENTRELASJON}" xmlns:fk1="{FK1}">'
+        f"<pr:Person>{person_text(representative, 'fk1:')}</pr:Person>"
+        + coded("pr:Relasjon", relation.value, REPRESENTATION_ROLE, relation.display_name)
+        + "</pr:Pasientrelasjon>"
+    )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from lxml import etree
 
 from digidialog.helsenorge.message import Patient
-from digidialog.helsenorge.msghead import read_patient, write_person
+from digidialog.helsenorge.msghead import person_text, read_patient
 from digidialog.helsenorge.names import FK1, PERSONER, q
-from digidialog.helsenorge.xmltree import root_element, sub
 
 
 def read_personer(root: etree._Element) -> tuple[Patient, ...]:
@@ -15,9 +14,7 @@ def read_personer(root: etree._Element) -> tuple[Patient, ...]:
     return tuple(read_patient(p, FK1) for p in root.iterfind(q(PERSONER, "Person")))
 
 
-def write_personer(persons: tuple[Patient, ...]) -> etree._Element:
-    """A Personer document listing ``persons``."""
-    root = root_element(q(PERSONER, "Personer"), PERSONER, fk1=FK1)
-    for person in persons:
-        write_person(sub(root, q(PERSONER, "Person")), person, FK1)
-    return root
+def personer_text(persons: tuple[Patient, ...]) -> str:
+    """A Personer document listing ``persons``, as text."""
+    listed = "".join(f"<Person>{person_text(p, 'fk1:')}</Person>" for p in persons)
+    return f'<Personer xmlns="{PERSONER}" xmlns:fk1="{FK1}">{listed}</Personer>'

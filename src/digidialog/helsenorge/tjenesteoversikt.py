@@ -14,15 +14,8 @@ from pydantic import ValidationError
 from digidialog.domain import OverviewEntry
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.names import FK1, ORG_ID_TYPE, TJENESTEOVERSIKT, q
-from digidialog.helsenorge.xmltree import (
-    child,
-    need,
-    need_text,
-    root_element,
-    sub,
-    text_of,
-    where,
-)
+from digidialog.helsenorge.xmltext import coded, leaf
+from digidialog.helsenorge.xmltree import child, need, need_text, text_of, where
 
 
 def t(local: str) -> str:
@@ -75,24 +68,28 @@ def read_tjenesteoversikt(root: etree._Element) -> tuple[OverviewEntry, ...]:
     return tuple(entries)
 
 
-def write_tjenesteoversikt(entries: tuple[OverviewEntry, ...]) -> etree._Element:
-    """A TjenesteOversikt document listing ``entries``."""
-    root = root_element(t("TjenesteOversikt"), TJENESTEOVERSIKT, fk1=FK1)
+def tjenesteoversikt_text(entries: tuple[OverviewEntry, ...]) -> str:
+    """A TjenesteOversikt document listing ``entries``, as text."""
+    parts = [f'<TjenesteOversikt xmlns="{TJENESTEOVERSIKT}" xmlns:fk1="{FK1}">']
     for entry in entries:
-        service = sub(root, t("Tjeneste"))
-        sub(service, t("TjenesteId"), entry.service_id)
-        sub(service, t("TjenesteNavn"), entry.name)
-        sub(service, t("TjenesteOmråde"), entry.area)
+        parts += [
+            "<Tjeneste>",
+            leaf("TjenesteId", entry.service_id),
+            leaf("TjenesteNavn", entry.name),
+            leaf("TjenesteOmråde", entry.area),
+        ]
         if entry.delivered_by is not None:
-            sub(service, t("TjenesteLevertAv"), entry.delivered_by)
+            parts.append(leaf("TjenesteLevertAv", entry.delivered_by))
         if entry.phone is not None:
-            sub(sub(service, t("TjenesteTlf")), q(FK1, "TeleAddress"), V=entry.phone)
+            parts.append(f"<TjenesteTlf>{coded('fk1:TeleAddress', entry.phone)}</TjenesteTlf>")
         if entry.url is not None:
-            sub(sub(service, t("TjenesteURL")), q(FK1, "TeleAddress"), V=entry.url)
-        sub(service, t("FraDato"), entry.start.isoformat())
+            parts.append(f"<TjenesteURL>{coded('fk1:TeleAddress', entry.url)}</TjenesteURL>")
+        parts.append(leaf("FraDato", entry.start.isoformat()))
         if entry.end is not None:
-            sub(service, t("TilDato"), entry.end.isoformat())
-        her = sub(service, t("HERId"))
-        sub(her, q(FK1, "Id"), entry.her_id)
-        sub(her, q(FK1, "TypeId"), V="HER", S=ORG_ID_TYPE, DN="HER-id")
-    return root
+            parts.append(leaf("TilDato", entry.end.isoformat()))
+        parts.append(
+            f"<HERId>{leaf('fk1:Id', entry.her_id)}"
+            f"{coded('fk1:TypeId', 'HER', ORG_ID_TYPE, 'HER-id')}</HERId></Tjeneste>"
+        )
+    parts.append("</TjenesteOversikt>")
+    return "".join(parts)

@@ -45,8 +45,10 @@ from digidialog.domain.timezone import (
     to_oslo,
 )
 from digidialog.errors import SchemaViolation
+from digidialog.helsenorge.message import Cancellation
 from digidialog.helsenorge.names import XCAL, q
-from digidialog.helsenorge.xmltree import child, sub, text_of
+from digidialog.helsenorge.xmltext import esc, leaf
+from digidialog.helsenorge.xmltree import child, text_of
 
 TIME_WINDOW = "Tidsvindu"
 CANCELLATION_PERIOD = "Avbestillingsperiode"
@@ -160,7 +162,8 @@ def _when(prop: etree._Element, where: str) -> datetime:
         if value.tag == _DATE_TIME:
             return parse_date_time(value.text or "", where)
         if value.tag == _DATE:
-            return from_oslo_wall_clock(datetime.combine(_parse_date(value.text or "", where), time()))
+            day = _parse_date(value.text or "", where)
+            return from_oslo_wall_clock(datetime.combine(day, time()))
     raise SchemaViolation("a date-time value is missing", location=where)
 
 
@@ -335,7 +338,11 @@ def event_times(event: Event, warnings: list[str]) -> tuple[datetime, datetime]:
 
 
 def to_appointment(
-    event: Event, warnings: list[str], *, default_status: AppointmentStatus | None = None
+    event: Event,
+    warnings: list[str],
+    *,
+    default_status: AppointmentStatus | None = None,
+    default_reason: CancellationReason | None = None,
 ) -> Appointment:
     """The domain appointment an event describes.
 
@@ -353,7 +360,7 @@ def to_appointment(
         status = default_status or (
             AppointmentStatus.PLANNED if planned else AppointmentStatus.ASSIGNED
         )
-    reason = None
+    reason = default_reason if not event.status else None
     if event.cancellation_reason:
         reason = _XCAL_TO_REASON.get(event.cancellation_reason)
         if reason is None:
@@ -411,121 +418,116 @@ def format_duration(value: timedelta) -> str:
     return "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else ("" if days else "T0S"))
 
 
-def new_calendar(prodid: str) -> tuple[etree._Element, etree._Element]:
-    """An ``icalendar`` root and its ``components`` element to put VEVENTs in."""
-    root = etree.Element(x("icalendar"), nsmap={None: XCAL})
-    calendar = sub(root, x("vcalendar"))
-    properties = sub(calendar, x("properties"))
-    sub(sub(properties, x("version")), _TEXT, "2.0")
-    sub(sub(properties, x("prodid")), _TEXT, prodid)
-    return root, sub(calendar, x("components"))
+def calendar_text(prodid: str, events: list[str]) -> str:
+    """An ``icalendar`` document holding the given VEVENT texts."""
+    return (
+        f'<icalendar xmlns="{XCAL}"><vcalendar><properties>'
+        f"<version><text>2.0</text></version><prodid>{leaf('text', prodid)}</prodid>"
+        f"</properties><components>{''.join(events)}</components></vcalendar></icalendar>"
+    )
 
 
-def _text_prop(properties: etree._Element, name: str, value: str | None) -> None:
-    if value is not None:
-        sub(sub(properties, x(name)), _TEXT, value)
+def _prop(name: str, value: str | None) -> str:
+    return "" if value is None else f"<{name}><text>{esc(value)}</text></{name}>"
 
 
-def _when_prop(properties: etree._Element, name: str, value: datetime) -> None:
-    sub(sub(properties, x(name)), _DATE_TIME, format_date_time(value))
+def _when_prop(name: str, value: datetime) -> str:
+    return f"<{name}><date-time>{format_date_time(value)}</date-time></{name}>"
 
 
-def _person_prop(properties: etree._Element, name: str, cn: str) -> None:
-    prop = sub(properties, x(name))
-    sub(sub(sub(prop, x("parameters")), x("cn")), _TEXT, cn)
-    sub(prop, x("cal-address"), UNKNOWN_ADDRESS)
+def _person_prop(name: str, cn: str) -> str:
+    return (
+        f"<{name}><parameters><cn><text>{esc(cn)}</text></cn></parameters>"
+        f"<cal-address>{UNKNOWN_ADDRESS}</cal-address></{name}>"
+    )
 
 
-def write_appointment(components: etree._Element, appointment: Appointment) -> None:
-    """Append one VEVENT describing ``appointment``."""
-    properties = sub(sub(components, x("vevent")), x("properties"))
-    _when_prop(properties, "dtstart", appointment.start)
-    _when_prop(properties, "dtend", appointment.end)
-    _text_prop(properties, "uid", appointment.uid)
+def _event(properties: list[str]) -> str:
+    return f"<vevent><properties>{''.join(properties)}</properties><components/></vevent>"
+
+
+def appointment_text(appointment: Appointment) -> str:
+    """One VEVENT describing ``appointment``."""
+    parts = [
+        _when_prop("dtstart", appointment.start),
+        _when_prop("dtend", appointment.end),
+        _prop("uid", appointment.uid),
+    ]
     if appointment.series is not None:
-        sub(sub(properties, x("related-to")), _URI, appointment.series)
-    _text_prop(properties, "contact", appointment.contact_her_id)
-    _text_prop(properties, "status", _STATUS_TO_XCAL[appointment.status])
-    _text_prop(properties, "summary", appointment.service_name)
-    _text_prop(properties, "description", appointment.description)
-    _text_prop(properties, "location", appointment.location)
+        parts.append(f"<related-to><uri>{esc(appointment.series)}</uri></related-to>")
+    parts += [
+        _prop("contact", appointment.contact_her_id),
+        _prop("status", _STATUS_TO_XCAL[appointment.status]),
+        _prop("summary", appointment.service_name),
+        _prop("description", appointment.description),
+        _prop("location", appointment.location),
+    ]
     categories = [TIME_WINDOW] if appointment.is_time_window else []
     if appointment.service_id is not None:
         categories.append(SERVICE_PREFIX + appointment.service_id)
     if categories:
-        prop = sub(properties, x("categories"))
-        for category in categories:
-            sub(prop, _TEXT, category)
+        parts.append(f"<categories>{''.join(leaf('text', c) for c in categories)}</categories>")
     if appointment.expected_duration is not None:
-        sub(sub(properties, x("x-expected-duration")), x("duration"),
-            format_duration(appointment.expected_duration))
+        parts.append(
+            "<x-expected-duration><duration>"
+            f"{format_duration(appointment.expected_duration)}</duration></x-expected-duration>"
+        )
     if appointment.cancellation_reason is not None:
-        _text_prop(properties, "x-cancellation-reason",
-                   _REASON_TO_XCAL[appointment.cancellation_reason])
+        parts.append(
+            _prop("x-cancellation-reason", _REASON_TO_XCAL[appointment.cancellation_reason])
+        )
     if appointment.recurrence is not None:
-        _write_recurrence(properties, appointment.recurrence)
-    for employee in appointment.employees:
-        _person_prop(properties, "attendee", employee)
+        parts.append(_recurrence_text(appointment.recurrence))
+    parts += [_person_prop("attendee", employee) for employee in appointment.employees]
     if appointment.organizer is not None:
-        _person_prop(properties, "organizer", appointment.organizer)
+        parts.append(_person_prop("organizer", appointment.organizer))
     if appointment.completed_at is not None:
         stamp = appointment.completed_at.astimezone(UTC).replace(tzinfo=None)
-        sub(sub(properties, x("completed")), x("utc-date-time"),
-            stamp.isoformat(timespec="microseconds") + "Z")
-    sub(properties.getparent(), x("components"))
+        parts.append(f"<completed><utc-date-time>{stamp.isoformat(timespec='microseconds')}Z"
+                     "</utc-date-time></completed>")
+    return _event(parts)
 
 
-def _write_recurrence(properties: etree._Element, recurrence: Recurrence) -> None:
-    recur = sub(sub(properties, x("rrule")), x("recur"))
-    sub(recur, x("freq"), recurrence.frequency.value)
+def _recurrence_text(recurrence: Recurrence) -> str:
+    parts = [f"<rrule><recur><freq>{recurrence.frequency.value}</freq>"]
     if recurrence.until is not None:
-        sub(sub(recur, x("until")), _DATE, recurrence.until.isoformat())
+        parts.append(f"<until><date>{recurrence.until.isoformat()}</date></until>")
     if recurrence.count is not None:
-        sub(recur, x("count"), str(recurrence.count))
-    sub(recur, x("interval"), str(recurrence.interval))
+        parts.append(f"<count>{recurrence.count}</count>")
+    parts.append(f"<interval>{recurrence.interval}</interval>")
     if recurrence.by_day:
         # One comma-separated byday, as in the national implementation guide's examples.
-        sub(recur, x("byday"), ",".join(d.value for d in recurrence.by_day))
-    for paused in recurrence.paused:
-        _when_prop(properties, "exdate", paused)
+        parts.append(f"<byday>{','.join(d.value for d in recurrence.by_day)}</byday>")
+    parts.append("</recur></rrule>")
+    parts += [_when_prop("exdate", paused) for paused in recurrence.paused]
+    return "".join(parts)
 
 
-def write_period_event(
-    components: etree._Element,
-    start: datetime,
-    end: datetime,
-    service_id: str,
-    contact_her_id: str | None,
-) -> None:
+def period_event_text(
+    start: datetime, end: datetime, service_id: str, contact_her_id: str | None
+) -> str:
     """One VEVENT of a period cancellation (digidialog's convention, see the README)."""
-    properties = sub(sub(components, x("vevent")), x("properties"))
-    _when_prop(properties, "dtstart", start)
-    _when_prop(properties, "dtend", end)
-    _text_prop(properties, "uid", str(uuid.uuid4()))
-    _text_prop(properties, "contact", contact_her_id)
-    prop = sub(properties, x("categories"))
-    sub(prop, _TEXT, CANCELLATION_PERIOD)
-    sub(prop, _TEXT, SERVICE_PREFIX + service_id)
-    sub(properties.getparent(), x("components"))
+    return _event([
+        _when_prop("dtstart", start),
+        _when_prop("dtend", end),
+        _prop("uid", str(uuid.uuid4())),
+        _prop("contact", contact_her_id),
+        f"<categories>{leaf('text', CANCELLATION_PERIOD)}"
+        f"{leaf('text', SERVICE_PREFIX + service_id)}</categories>",
+    ])
 
 
-def write_single_event(
-    components: etree._Element,
-    start: datetime,
-    end: datetime,
-    uid: str,
-    series: str | None,
-    contact_her_id: str | None,
-    service_id: str | None,
-) -> None:
+def single_event_text(cancellation: Cancellation) -> str:
     """The VEVENT naming the one appointment a citizen cancels."""
-    properties = sub(sub(components, x("vevent")), x("properties"))
-    _when_prop(properties, "dtstart", start)
-    _when_prop(properties, "dtend", end)
-    _text_prop(properties, "uid", uid)
-    if series is not None:
-        sub(sub(properties, x("related-to")), _URI, series)
-    _text_prop(properties, "contact", contact_her_id)
-    if service_id is not None:
-        sub(sub(properties, x("categories")), _TEXT, SERVICE_PREFIX + service_id)
-    sub(properties.getparent(), x("components"))
+    parts = [
+        _when_prop("dtstart", cancellation.start),
+        _when_prop("dtend", cancellation.end),
+        _prop("uid", cancellation.uid or ""),
+    ]
+    if cancellation.series is not None:
+        parts.append(f"<related-to><uri>{esc(cancellation.series)}</uri></related-to>")
+    parts.append(_prop("contact", cancellation.contact_her_id))
+    if cancellation.service_ids:
+        parts.append(f"<categories>{leaf('text', SERVICE_PREFIX + cancellation.service_ids[0])}"
+                     "</categories>")
+    return _event(parts)
