@@ -21,6 +21,7 @@ magnitude slower).
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,6 +77,9 @@ class CallPolicy:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     max_reply_bytes: int = 40 * 1024 * 1024
+    deadline: float = 120.0
+    """Seconds one attempt may take, reply included: ``timeout`` bounds each read, so a
+    reply trickling in a byte at a time would otherwise never end."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,12 @@ class SoapEndpoint:
     def build(self, operation: str, **params: Any) -> bytes:
         """The request envelope for ``operation``, validated against the WSDL by zeep."""
         with vendor_errors():
-            envelope = self.client.create_message(self.client.service, operation, **params)
+            try:
+                envelope = self.client.create_message(self.client.service, operation, **params)
+            except ValueError:
+                # lxml refuses text XML cannot carry (NUL, most control characters).
+                raise InvalidRequest(
+                    f"the {operation} request holds characters XML cannot carry") from None
         return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
 
     def headers(self, operation: str) -> dict[str, str]:
@@ -157,6 +166,7 @@ class SoapEndpoint:
         return with_retries(lambda: self._send(operation, payload), self.policy)
 
     def _send(self, operation: str, payload: bytes) -> etree._Element:
+        deadline = time.monotonic() + self.policy.deadline
         with vendor_errors(), self.session.post(
             self.address,
             data=payload,
@@ -164,7 +174,7 @@ class SoapEndpoint:
             timeout=self.policy.timeout,
             stream=True,
         ) as response:
-            body = read_limited(response, self.policy.max_reply_bytes)
+            body = read_limited(response, self.policy.max_reply_bytes, deadline=deadline)
             return self.interpret(response, body)
 
     def interpret(self, response: requests.Response, body: bytes) -> etree._Element:
@@ -193,17 +203,31 @@ class SoapEndpoint:
         return content
 
 
-def read_limited(response: requests.Response, limit: int) -> bytes:
-    """The reply body, refusing one larger than ``limit`` bytes as soon as it is."""
+def read_limited(response: requests.Response, limit: int, *,
+                 deadline: float | None = None) -> bytes:
+    """The reply body, refusing one larger than ``limit`` bytes as soon as it is.
+
+    With ``deadline`` (a :func:`time.monotonic` value), a reply still arriving
+    then is cut off with :class:`VendorTimeout`. It is read with ``read1``,
+    which returns whatever one read brings, so the check runs however slowly
+    the bytes come.
+    """
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise MalformedReply(f"reply of {declared} bytes is larger than the limit of {limit}")
+    read1 = getattr(response.raw, "read1", None)
+    pieces: Iterator[bytes] = (
+        iter(lambda: read1(65536, decode_content=True) or b"", b"") if deadline and read1
+        else response.iter_content(chunk_size=65536)
+    )
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=65536):
+    for chunk in pieces:
         size += len(chunk)
         if size > limit:
             raise MalformedReply(f"reply is larger than the limit of {limit} bytes")
+        if deadline is not None and time.monotonic() > deadline:
+            raise VendorTimeout("the reply was still arriving at the call's deadline")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -10,6 +10,7 @@ does not exist.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,8 @@ def _require_aware(value: datetime) -> datetime:
 def _as_utc(value: datetime) -> datetime:
     # Stored in UTC: Python compares and subtracts datetimes that share a tzinfo by their
     # wall clock, ignoring fold, which would misorder the two passes of the autumn hour.
+    if value.tzinfo is UTC:
+        return value
     return _require_aware(value).astimezone(UTC)
 
 
@@ -78,6 +81,18 @@ def is_nonexistent_local(local: datetime) -> bool:
     return aware.astimezone(UTC).astimezone(OSLO).replace(tzinfo=None) != naive
 
 
+@lru_cache(maxsize=65536)
+def _unique_offset(year: int, month: int, day: int, hour: int) -> timedelta | None:
+    """Oslo's UTC offset during this wall-clock hour, if every time in it happens once.
+
+    Oslo's clock changes fall on whole hours, so one look-up serves the hour.
+    """
+    start = datetime(year, month, day, hour)  # noqa: DTZ001 - a wall-clock time on purpose
+    end = start.replace(minute=59, second=59, microsecond=999999)
+    offsets = {OSLO.utcoffset(t.replace(fold=f)) for t in (start, end) for f in (0, 1)}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
 def from_oslo_wall_clock(local: datetime, *, first_occurrence: bool = True) -> datetime:
     """Turn an Oslo wall-clock time into an instant (in UTC).
 
@@ -86,8 +101,8 @@ def from_oslo_wall_clock(local: datetime, *, first_occurrence: bool = True) -> d
     does not exist and is refused rather than silently moved.
     """
     naive = local if local.tzinfo is None else local.replace(tzinfo=None)
-    offset = OSLO.utcoffset(naive)
-    if offset is not None and offset == OSLO.utcoffset(naive.replace(fold=1 - naive.fold)):
+    offset = _unique_offset(naive.year, naive.month, naive.day, naive.hour)
+    if offset is not None:
         # The time happens exactly once (nearly always): skip the round trip through UTC.
         return (naive - offset).replace(tzinfo=UTC)
     if is_nonexistent_local(naive):

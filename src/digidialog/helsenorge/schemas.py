@@ -9,7 +9,9 @@ message text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
+from typing import Any, cast
 
 from lxml import etree
 
@@ -64,5 +66,5 @@ def validate(root: etree._Element) -> None:
     schema = helsenorge_schema()
     if schema.validate(root):
         return
-    error = next(iter(schema.error_log))
+    error = next(iter(cast("Iterable[Any]", schema.error_log)))
     raise SchemaViolation(sanitise(error.message), location=f"line {error.line}")

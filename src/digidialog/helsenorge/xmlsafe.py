@@ -144,7 +144,7 @@ def parse(
         if not any(marker in str(error) for marker in _HUGE_TEXT):
             raise NotWellFormed(_describe(error), location=_line_of(error)) from None
         root = _parse_with_large_attachment(data)
-    if root.getroottree().docinfo.doctype:
+    if getattr(root.getroottree().docinfo, "doctype", ""):
         raise NotWellFormed("document type declarations (DTD, entities) are not accepted")
     return root
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from lxml import etree
 
 from digidialog.errors import SchemaViolation
@@ -43,8 +45,14 @@ def attr(element: etree._Element, name: str) -> str | None:
 
 def root_element(tag: str, default_namespace: str, **prefixes: str) -> etree._Element:
     """A new root element declaring ``default_namespace`` and any prefixed namespaces."""
-    namespaces: dict[str | None, str] = {None: default_namespace, **prefixes}
+    namespaces: dict[str | None, str] = {None: default_namespace}
+    namespaces.update(prefixes)
     return etree.Element(tag, nsmap=namespaces)  # type: ignore[arg-type]  # stubs lack None keys
+
+
+def line_of(element: etree._Element) -> int | None:
+    """The source line of an element (lxml-stubs mistype ``sourceline``)."""
+    return cast("int | None", element.sourceline)
 
 
 def sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
