@@ -29,7 +29,14 @@ from digidialog.helsenorge.names import (
     q,
 )
 from digidialog.helsenorge.xmltext import coded, leaf
-from digidialog.helsenorge.xmltree import child, need, need_text, text_of, where
+from digidialog.helsenorge.xmltree import (
+    child,
+    first_children,
+    need,
+    need_text,
+    text_of,
+    where,
+)
 
 _M = MSGHEAD
 
@@ -73,49 +80,72 @@ def format_timestamp(value: datetime) -> str:
 # ---------------------------------------------------------------- decoding
 
 
+_MSGHEAD, _MSGINFO, _DOCUMENT = m("MsgHead"), m("MsgInfo"), m("Document")
+_ORGANISATION, _PROFESSIONAL = m("Organisation"), m("HealthcareProfessional")
+
+
 def read_envelope(root: etree._Element) -> Envelope:
-    """Read MsgInfo and the Documents of a MsgHead root element."""
-    if root.tag != m("MsgHead"):
+    """Read MsgInfo and the Documents of a MsgHead root element.
+
+    The schema has been checked already; the look-ups still refuse a missing
+    element by name, since a profile can be stricter than the schema.
+    """
+    if root.tag != _MSGHEAD:
         raise SchemaViolation(
             f"root element is {etree.QName(root).localname} in another namespace, not MsgHead 1.2",
             location="line 1",
         )
-    info = need(root, m("MsgInfo"))
-    type_element = need(info, m("Type"))
-    type_value = (type_element.get("V") or "").strip()
-    ack_element = child(info, m("Ack"))
+    info = first_children(need(root, _MSGINFO))
+    type_element = _required(info, "Type", "MsgInfo")
+    ack_element = info.get(m("Ack"))
     conversation = None
-    ref = child(info, m("ConversationRef"))
+    ref = info.get(m("ConversationRef"))
     if ref is not None:
         conversation = Conversation(
             parent=need_text(ref, m("RefToParent")), root=need_text(ref, m("RefToConversation"))
         )
-    patient_element = child(info, m("Patient"))
+    patient_element = info.get(m("Patient"))
     envelope = Envelope(
-        type_value=type_value,
+        type_value=(type_element.get("V") or "").strip(),
         type_display=type_element.get("DN"),
-        msg_id=need_text(info, m("MsgId")),
-        generated_at=parse_timestamp(need_text(info, m("GenDate")), "MsgInfo/GenDate"),
+        msg_id=_text(_required(info, "MsgId", "MsgInfo")),
+        generated_at=parse_timestamp(_text(_required(info, "GenDate", "MsgInfo")),
+                                     "MsgInfo/GenDate"),
         ack=ack_element is not None and ack_element.get("V") == "J",
         conversation=conversation,
-        sender=read_party(need(need(info, m("Sender")), m("Organisation"))),
-        receiver=read_party(need(need(info, m("Receiver")), m("Organisation"))),
+        sender=read_party(need(_required(info, "Sender", "MsgInfo"), _ORGANISATION)),
+        receiver=read_party(need(_required(info, "Receiver", "MsgInfo"), _ORGANISATION)),
         patient=None if patient_element is None else read_patient(patient_element, _M),
     )
-    for document in root.iterfind(m("Document")):
+    for document in root.iterchildren(_DOCUMENT):
         _read_document(document, envelope)
     return envelope
 
 
+def _required(found: dict[str, etree._Element], local: str, parent: str) -> etree._Element:
+    element = found.get(m(local))
+    if element is None:
+        raise SchemaViolation(f"missing {local}", location=parent)
+    return element
+
+
+def _text(element: etree._Element) -> str:
+    value = (element.text or "").strip()
+    if not value:
+        raise SchemaViolation(f"{etree.QName(element).localname} is empty", location=where(element))
+    return value
+
+
 def _read_document(document: etree._Element, envelope: Envelope) -> None:
     ref_doc = need(document, m("RefDoc"))
-    kind = need(ref_doc, m("MsgType")).get("V")
-    content = child(ref_doc, m("Content"))
+    parts = first_children(ref_doc)
+    kind = _required(parts, "MsgType", "RefDoc").get("V")
+    content = parts.get(m("Content"))
+    if content is None:
+        return
     description = text_of(document, m("ContentDescription")) or text_of(
         ref_doc, m("Description")
     )
-    if content is None:
-        return
     if kind == "A":
         container = child(content, q(BASE64, "Base64Container"))
         if container is None:
@@ -144,21 +174,16 @@ def read_party(organisation: etree._Element) -> Party:
     examples also put a HealthcareProfessional (with the HER-id) under a
     level-1 organisation known only by its organisation number.
     """
-    inner = child(organisation, m("Organisation"))
-    if inner is None:
-        inner = child(organisation, m("HealthcareProfessional"))
-    levels = [organisation] if inner is None else [organisation, inner]
     her_ids: list[str | None] = []
     names: list[str] = []
     org_numbers: list[str | None] = []
-    for level in levels:
-        her, org = _idents(level, _M)
+    level: etree._Element | None = organisation
+    while level is not None:
+        her, org, name, inner = _read_level(level, first=not names)
         her_ids.append(her)
         org_numbers.append(org)
-        if level.tag == m("HealthcareProfessional"):
-            names.append(_person_name(level, _M))
-        else:
-            names.append(need_text(level, m("OrganisationName")))
+        names.append(name)
+        level = inner
     try:
         return Party(
             her_ids=tuple(her_ids),
@@ -169,36 +194,82 @@ def read_party(organisation: etree._Element) -> Party:
         raise SchemaViolation(_first_error(error), location=where(organisation)) from None
 
 
-def _idents(element: etree._Element, namespace: str) -> tuple[str | None, str | None]:
+def _read_level(
+    level: etree._Element, *, first: bool
+) -> tuple[str | None, str | None, str, etree._Element | None]:
+    """HER-id, organisation number, name and the next level of one organisation level."""
+    inner = None
     her = org = None
-    for ident in element.iterchildren(q(namespace, "Ident")):
-        type_id = child(ident, q(namespace, "TypeId"))
-        value = (text_of(ident, q(namespace, "Id")) or "").strip()
-        kind = None if type_id is None else type_id.get("V")
-        if kind == "HER" and her is None:
-            her = value
-        elif kind == "ENH" and org is None:
-            org = value
-    return her, org
+    names: dict[str, str | None] = {}
+    for element in level:
+        tag = element.tag
+        if tag == _IDENT:
+            kind, value = _ident(element, _M)
+            if kind == "HER" and her is None:
+                her = value
+            elif kind == "ENH" and org is None:
+                org = value
+        elif tag in (_ORGANISATION, _PROFESSIONAL):
+            if inner is None and first:
+                inner = element
+        elif tag in _NAME_PARTS:
+            names[tag] = element.text
+    if level.tag == _PROFESSIONAL:
+        parts = (names.get(_GIVEN), names.get(_MIDDLE), names.get(_FAMILY))
+        name = " ".join(p.strip() for p in parts if p and p.strip())
+    else:
+        name = (names.get(_ORG_NAME) or "").strip()
+    if not name:
+        raise SchemaViolation("missing OrganisationName", location=where(level))
+    return her, org, name, inner
 
 
-def _person_name(element: etree._Element, namespace: str) -> str:
-    parts = (text_of(element, q(namespace, n)) for n in ("GivenName", "MiddleName", "FamilyName"))
-    return " ".join(p.strip() for p in parts if p and p.strip())
+_IDENT, _ORG_NAME = m("Ident"), m("OrganisationName")
+_GIVEN, _MIDDLE, _FAMILY = m("GivenName"), m("MiddleName"), m("FamilyName")
+_NAME_PARTS = frozenset({_ORG_NAME, _GIVEN, _MIDDLE, _FAMILY})
 
 
-def read_patient(element: etree._Element, namespace: str) -> Patient:
-    """A person with names and one FNR/D-number ident (MsgHead Patient or fk1 Person)."""
-    ident = need(element, q(namespace, "Ident"))
+def _ident(ident: etree._Element, namespace: str) -> tuple[str | None, str]:
+    kind = value = None
+    for element in ident:
+        if element.tag == f"{{{namespace}}}Id":
+            value = (element.text or "").strip()
+        elif element.tag == f"{{{namespace}}}TypeId":
+            kind = element.get("V")
+    return kind, value or ""
+
+
+def read_patient(
+    element: etree._Element, namespace: str, model: type[Patient] = Patient, **extra: object
+) -> Patient:
+    """A person with names and one FNR/D-number ident (MsgHead Patient or fk1 Person).
+
+    ``model`` and ``extra`` build a subclass in the same validation (a
+    Representative with its relation).
+    """
+    found = first_children(element)
+    ident = found.get(q(namespace, "Ident"))
+    if ident is None:
+        raise SchemaViolation("missing Ident", location=where(element))
+    middle = found.get(q(namespace, "MiddleName"))
     try:
-        return Patient(
-            id=need_text(ident, q(namespace, "Id")),
-            given_name=need_text(element, q(namespace, "GivenName")),
-            family_name=need_text(element, q(namespace, "FamilyName")),
-            middle_name=(text_of(element, q(namespace, "MiddleName")) or "").strip() or None,
+        return model(
+            id=_ident(ident, namespace)[1],
+            given_name=_text(_required_in(found, namespace, "GivenName", element)),
+            family_name=_text(_required_in(found, namespace, "FamilyName", element)),
+            middle_name=None if middle is None else (middle.text or "").strip() or None,
+            **extra,
         )
     except ValidationError as error:
         raise SchemaViolation(_first_error(error), location=where(element)) from None
+
+
+def _required_in(found: dict[str, etree._Element], namespace: str, local: str,
+                 parent: etree._Element) -> etree._Element:
+    element = found.get(q(namespace, local))
+    if element is None:
+        raise SchemaViolation(f"missing {local}", location=where(parent))
+    return element
 
 
 def _first_error(error: ValidationError) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from lxml import etree
 
 from digidialog.domain import Relation
@@ -15,7 +17,6 @@ from digidialog.helsenorge.xmltree import need, where
 
 def read_pasientrelasjon(root: etree._Element) -> Representative:
     """The acting person and the relation."""
-    person = read_patient(need(root, q(PASIENTRELASJON, "Person")), FK1)
     relation_element = need(root, q(PASIENTRELASJON, "Relasjon"))
     code = (relation_element.get("V") or "").strip()
     try:
@@ -25,7 +26,8 @@ def read_pasientrelasjon(root: etree._Element) -> Representative:
             f"relation {code[:8]!r} is not one of FU, FO, VE (code system 7611)",
             location=where(relation_element),
         ) from None
-    return Representative(**person.model_dump(), relation=relation)
+    person = need(root, q(PASIENTRELASJON, "Person"))
+    return cast(Representative, read_patient(person, FK1, Representative, relation=relation))
 
 
 def pasientrelasjon_text(representative: Representative) -> str:
