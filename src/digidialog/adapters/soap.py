@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+import urllib3.exceptions
 import zeep
 import zeep.exceptions
 from lxml import etree
@@ -330,6 +331,18 @@ _TRANSLATIONS: tuple[tuple[type[BaseException], Callable[[str], DigidialogError]
     (zeep.exceptions.Fault, lambda m: FatalError(f"unexpected SOAP fault: {m}")),
     (zeep.exceptions.Error, lambda m: FatalError(f"SOAP client error: {m}")),
     (etree.XMLSyntaxError, lambda m: MalformedReply(f"broken XML: {m}")),
+    # read_limited reads with urllib3's read1 when a deadline is set, past requests'
+    # own translation of these (the order follows requests' iter_content).
+    (urllib3.exceptions.SSLError,
+     lambda m: AuthenticationFailed(f"TLS with the EPJ failed during the reply: {m}")),
+    (urllib3.exceptions.ReadTimeoutError,
+     lambda m: VendorTimeout(f"the EPJ stopped sending its reply: {m}")),
+    (urllib3.exceptions.ProtocolError,
+     lambda m: VendorUnavailable(f"the connection broke during the reply: {m}")),
+    (urllib3.exceptions.DecodeError,
+     lambda m: MalformedReply(f"the reply could not be decoded: {m}")),
+    (urllib3.exceptions.HTTPError,
+     lambda m: VendorUnavailable(f"the reply could not be read: {m}")),
 )
 
 

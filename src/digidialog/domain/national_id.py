@@ -96,6 +96,11 @@ def inspect_national_id(value: str) -> IdFacts:
     return IdFacts(kind=kind, birth_date=born, synthetic=synthetic)
 
 
+def is_d_number(value: str) -> bool:
+    """Whether a (valid) national id is a D-number: its day has 40 added."""
+    return value[:1] in ("4", "5", "6", "7")
+
+
 def complete_national_id(first_nine: str) -> str | None:
     """Add both check digits to nine digits (DDMMYY + individual number).
 

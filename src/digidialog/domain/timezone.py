@@ -21,6 +21,8 @@ _ONE_HOUR = timedelta(hours=1)
 
 
 def _require_aware(value: datetime) -> datetime:
+    if value.tzinfo is UTC:  # how the domain stores instants: the common case, checked first
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a time zone (naive local times are ambiguous)")
     return value

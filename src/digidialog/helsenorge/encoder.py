@@ -33,6 +33,7 @@ from digidialog.helsenorge.xcal import (
     period_event_text,
     single_event_text,
 )
+from digidialog.helsenorge.xmltext import check_characters
 
 PRODID = "digidialog"
 DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>\n"
@@ -78,6 +79,7 @@ def encode(message: PortalMessage, *, validate: bool = True) -> bytes:
                            message.generated_at)
     else:
         text = _msghead_text(message)
+    check_characters(text)
     data = (DECLARATION + text).encode("utf-8")
     if validate:
         schemas.validate(etree.fromstring(data, _OWN_OUTPUT))

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from lxml import etree
 from pydantic import ValidationError
 
-from digidialog.domain import IdKind, inspect_national_id
 from digidialog.domain.attachments import Attachment
+from digidialog.domain.national_id import is_d_number
 from digidialog.domain.timezone import OSLO, to_oslo
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.message import Conversation, Party, Patient
@@ -302,7 +303,7 @@ def envelope_text(
         leaf("MIGversion", MSGHEAD_MIG),
         leaf("GenDate", format_timestamp(generated_at)),
         leaf("MsgId", msg_id),
-        coded("Ack", "J" if ack else "N", dn="Ja" if ack else "Nei"),
+        _ACK_YES if ack else _ACK_NO,
     ]
     if conversation is not None:
         parts.append(
@@ -330,8 +331,22 @@ def _party_text(party: Party) -> str:
     return "".join(opened) + "</Organisation>" * len(party.names)
 
 
-def _ident_text(value: str, kind: str, display: str) -> str:
-    return f"<Ident>{leaf('Id', value)}{coded('TypeId', kind, ORG_ID_TYPE, display)}</Ident>"
+_ACK_YES, _ACK_NO = coded("Ack", "J", dn="Ja"), coded("Ack", "N", dn="Nei")
+_ORG_ID_TYPES = {
+    "HER": coded("TypeId", "HER", ORG_ID_TYPE, "HER-id"),
+    "ENH": coded("TypeId", "ENH", ORG_ID_TYPE, "Organisasjonsnummeret i Enhetsregister"),
+}
+
+
+def _ident_text(value: str, kind: str, _display: str) -> str:
+    return f"<Ident>{leaf('Id', value)}{_ORG_ID_TYPES[kind]}</Ident>"
+
+
+@cache
+def _person_id_type(prefix: str, d_number: bool) -> str:
+    if d_number:
+        return coded(f"{prefix}TypeId", "DNR", PERSON_ID_TYPE, "D-nummer")
+    return coded(f"{prefix}TypeId", "FNR", PERSON_ID_TYPE, "Fødselsnummer")
 
 
 def person_text(person: Patient, prefix: str) -> str:
@@ -339,14 +354,12 @@ def person_text(person: Patient, prefix: str) -> str:
 
     ``prefix`` is the namespace prefix with its colon (``"fk1:"``), or ``""``.
     """
-    is_dnr = inspect_national_id(person.id).kind is IdKind.DNR
     middle = leaf(f"{prefix}MiddleName", person.middle_name) if person.middle_name else ""
     return (
         f"{leaf(f'{prefix}FamilyName', person.family_name)}{middle}"
         f"{leaf(f'{prefix}GivenName', person.given_name)}"
         f"<{prefix}Ident>{leaf(f'{prefix}Id', person.id)}"
-        + coded(f"{prefix}TypeId", "DNR" if is_dnr else "FNR", PERSON_ID_TYPE,
-                "D-nummer" if is_dnr else "Fødselsnummer")
+        + _person_id_type(prefix, is_d_number(person.id))
         + f"</{prefix}Ident>"
     )
 
