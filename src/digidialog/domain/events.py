@@ -73,12 +73,17 @@ class StaffMessageWritten(Frozen):
 
 
 class CancellationDecided(Frozen):
-    """The EPJ's answer to a cancellation we registered."""
+    """The EPJ's answer to a cancellation we registered.
+
+    ``citizen_id`` is ``None`` when the EPJ's answer does not name the citizen
+    (Gerica's does not): the engine knows whose cancellation ``request_id`` was,
+    since it registered it.
+    """
 
     kind: Literal[EventKind.CANCELLATION_DECIDED] = EventKind.CANCELLATION_DECIDED
     event_id: str
     occurred_at: AwareDatetime
-    citizen_id: NationalId
+    citizen_id: NationalId | None
     decision: CancellationDecision
 
 

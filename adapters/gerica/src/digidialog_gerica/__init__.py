@@ -1,5 +1,12 @@
-"""digidialog adapter for the Gerica EPJ.
+"""digidialog adapter for the Gerica EPJ (InnbyggerDialog v2: SOAP 1.1, WS-Security).
 
-This distribution is a placeholder in the workspace: the adapter itself (client,
-domain mapping, mock endpoint) is built on top of digidialog's adapter contract.
+- :class:`GericaAdapter`: the EPJ contract over Gerica;
+- :class:`GericaMock`: a stateful fake Gerica for tests and demos;
+- :data:`plugin`: what the ``digidialog.adapters`` entry point ``gerica`` names.
 """
+
+from digidialog_gerica.adapter import GericaAdapter
+from digidialog_gerica.mock import GericaMock
+from digidialog_gerica.plugin import GericaPlugin, plugin
+
+__all__ = ["GericaAdapter", "GericaMock", "GericaPlugin", "plugin"]

@@ -1,0 +1,146 @@
+"""The Gerica side of the conformance suite: its mock, its adapter, and the levers."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from digidialog.adapters import seed
+from digidialog.adapters.soap import CallPolicy
+from digidialog.adapters.testing import ExpectedVisit
+from digidialog.domain import Appointment, AppointmentStatus
+from digidialog.errors import (
+    AuthenticationFailed,
+    DigidialogError,
+    InvalidRequest,
+    ServiceNotOpen,
+    UnknownAppointment,
+    UnknownCitizen,
+)
+from digidialog_gerica import GericaAdapter, GericaMock
+
+SUMMER = timezone(timedelta(hours=2))
+WINTER = timezone(timedelta(hours=1))
+
+
+class GericaHarness:
+    """A GericaMock on a free port and adapters pointed at it."""
+
+    vendor = "gerica"
+    page_size = 500
+    final_faults: dict[str, type[DigidialogError]] = {  # noqa: RUF012 - the harness protocol
+        "UKJENT_MOTTAKER": UnknownCitizen,
+        "UKJENT_AVTALE": UnknownAppointment,
+        "TJENESTE_IKKE_APEN": ServiceNotOpen,
+        "UGYLDIG_PERIODE": InvalidRequest,
+        "IKKE_AUTORISERT": AuthenticationFailed,
+    }
+    retriable_fault = "MIDLERTIDIG_UTILGJENGELIG"
+    busy_retry_after = False  # Gerica's busy answer is a fault without Retry-After
+
+    def __init__(self) -> None:
+        """A mock with no seeded citizens: each test seeds what it needs."""
+        self.mock = GericaMock(seed_citizens=0)
+        self._rng = random.Random(2026)  # noqa: S311 - test data
+        self._adapters: list[GericaAdapter] = []
+        self._visits = 0
+
+    def start(self) -> None:
+        """Serve the mock on any free port."""
+        self.mock.start(port=0)
+
+    def stop(self) -> None:
+        """Close every adapter made, then stop the mock."""
+        for adapter in self._adapters:
+            adapter.close()
+        self.mock.stop()
+
+    def adapter(self, *, valid_credentials: bool = True, policy: CallPolicy | None = None
+                ) -> GericaAdapter:
+        """A fresh adapter, with the mock's credentials or a wrong password."""
+        adapter = GericaAdapter(
+            self.mock.base_url, self.mock.username,
+            self.mock.password if valid_credentials else "not-the-password", policy=policy,
+        )
+        self._adapters.append(adapter)
+        return adapter
+
+    def open_service(self) -> str:
+        """Hjemmesykepleie."""
+        return "HSP"
+
+    def second_open_service(self) -> str:
+        """Praktisk bistand."""
+        return "PB"
+
+    def seed_citizens(self, count: int) -> list[str]:
+        """New citizens receiving both open services (and no visits)."""
+        made: list[str] = []
+        while len(made) < count:
+            national_id = seed.national_id(self._rng, d_number=len(made) % 5 == 4)
+            if national_id in self.mock.state.citizens:
+                continue
+            name = f"{self._rng.choice(seed.GIVEN)} {self._rng.choice(seed.FAMILY)}"
+            self.mock.add_citizen(national_id, name, ["HSP", "PB"])
+            made.append(national_id)
+        return made
+
+    def _visit(self, citizen_id: str, start: datetime, end: datetime, service: str = "HSP"
+               ) -> ExpectedVisit:
+        self._visits += 1
+        uid = f"H{self._visits:06d}"
+        self.mock.add_appointment(citizen_id, Appointment(
+            uid=uid, status=AppointmentStatus.ASSIGNED, start=start, end=end,
+            service_id=service, employees=("Kari Sykepleier",), description="Tilsyn",
+        ))
+        return ExpectedVisit(uid=uid, start=start, end=end)
+
+    def seed_visits(self, citizen_id: str, count: int, start: datetime) -> list[ExpectedVisit]:
+        """Assigned half-hour visits, one an hour from ``start``, alternating services."""
+        return [
+            self._visit(citizen_id, start + timedelta(hours=i),
+                        start + timedelta(hours=i, minutes=30), ("HSP", "PB")[i % 2])
+            for i in range(count)
+        ]
+
+    def seed_dst_visits(self, citizen_id: str) -> list[ExpectedVisit]:
+        """The repeated autumn hour on both passes, one visit across it, and the spring gap."""
+        return [
+            # 2026-10-25: 02:00-03:00 happens twice in Oslo (+02:00, then +01:00).
+            self._visit(citizen_id, datetime(2026, 10, 25, 2, 30, tzinfo=SUMMER),
+                        datetime(2026, 10, 25, 2, 45, tzinfo=SUMMER)),
+            self._visit(citizen_id, datetime(2026, 10, 25, 2, 30, tzinfo=WINTER),
+                        datetime(2026, 10, 25, 2, 45, tzinfo=WINTER)),
+            self._visit(citizen_id, datetime(2026, 10, 25, 2, 15, tzinfo=SUMMER),
+                        datetime(2026, 10, 25, 2, 15, tzinfo=WINTER)),
+            # 2026-03-29: 02:00-03:00 never happens; 01:30 to 03:30 lasts one hour.
+            self._visit(citizen_id, datetime(2026, 3, 29, 1, 30, tzinfo=WINTER),
+                        datetime(2026, 3, 29, 3, 30, tzinfo=SUMMER)),
+            self._visit(citizen_id, datetime(2026, 3, 29, 3, 0, tzinfo=SUMMER),
+                        datetime(2026, 3, 29, 3, 30, tzinfo=SUMMER)),
+        ]
+
+    def complete_visit(self, citizen_id: str, uid: str) -> None:
+        """Staff register the visit done in Gerica."""
+        self.mock.complete_visit(uid)
+
+    def write_staff_message(self, citizen_id: str, text: str) -> None:
+        """Staff start a new thread with the citizen."""
+        self.mock.write_staff_message(citizen_id, text, subject="Besøk i morgen",
+                                      service_code="HSP")
+
+    def decide_cancellations(self, accept: bool) -> None:
+        """Staff decide every pending cancellation."""
+        self.mock.decide_cancellations(accept)
+
+    def delivered(self, message_id: str) -> list[str]:
+        """Texts stored under our MeldingId."""
+        return self.mock.delivered_texts(message_id)
+
+    def cancellations(self, request_id: str) -> int:
+        """Cancellations stored under our AvbestillingId."""
+        return self.mock.cancellation_count(request_id)
+
+    def digitally_active(self, citizen_id: str) -> bool:
+        """Gerica's DigitalAktiv for the citizen."""
+        return self.mock.digitally_active(citizen_id)

@@ -1,0 +1,7 @@
+"""The shared adapter conformance suite, run against the Gerica mock."""
+
+from gerica_harness import GericaHarness
+
+from digidialog.adapters.testing import conformance_tests
+
+TestGericaConformance = conformance_tests(GericaHarness)
