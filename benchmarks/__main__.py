@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from lxml import etree
 
+from benchmarks import vendors
 from benchmarks.codec_rates import FULL, QUICK, TARGET_RATIO, Rate, Settings, measure
 from benchmarks.fixtures import PLANNED, build_cases
 from benchmarks.memory import MemoryUse, measure_decode_memory
@@ -103,12 +104,29 @@ def render(rates: Sequence[Rate], memory: MemoryUse, settings: Settings) -> str:
     )
 
 
-def run(settings: Settings) -> str:
+def run(settings: Settings, *, include_vendors: bool = True) -> str:
     """Build the fixtures, measure everything and return the report."""
     cases = build_cases()
     rates = measure(cases, settings)
     memory = measure_decode_memory(next(c for c in cases if c.name == PLANNED))
-    return render(rates, memory, settings)
+    report = render(rates, memory, settings)
+    if include_vendors:
+        report += "\n\n" + render_vendors(quick=settings == QUICK)
+    return report
+
+
+def render_vendors(*, quick: bool) -> str:
+    """The vendor adapters' mapping rates and CosDoc's streamed export."""
+    return "\n".join([
+        f"Vendor replies, appointments mapped per second; targets: >= {vendors.ZEEP_FACTOR:g}x "
+        f"zeep's deserialisation and within {vendors.LXML_SLACK:g}x of raw lxml "
+        "parse-to-dicts of the same bytes, same run",
+        format_table(vendors.MAPPING_HEADERS, vendors.mapping_rows(quick)),
+        "",
+        f"CosDoc EKSPORT_AVTALER streamed; target: peak < {vendors.EXPORT_LIMIT_MB:g} MB and flat "
+        "when the export doubles",
+        format_table(vendors.EXPORT_HEADERS, vendors.export_rows(quick)),
+    ])
 
 
 def parse_settings(argv: Sequence[str]) -> Settings:
@@ -116,6 +134,9 @@ def parse_settings(argv: Sequence[str]) -> Settings:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument(
         "--quick", action="store_true", help="brief measurement for CI smoke runs (a few seconds)"
+    )
+    parser.add_argument(
+        "--codecs-only", action="store_true", help="skip the vendor adapters' measurements"
     )
     parser.add_argument(
         "--repeat",
@@ -134,7 +155,9 @@ def parse_settings(argv: Sequence[str]) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks and print the report; always 0, since FAIL is printed."""
-    print(run(parse_settings(sys.argv[1:] if argv is None else argv)))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    include_vendors = "--codecs-only" not in arguments
+    print(run(parse_settings(arguments), include_vendors=include_vendors))
     return 0
 
 
