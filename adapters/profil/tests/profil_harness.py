@@ -1,0 +1,198 @@
+"""The Profil conformance harness: the mock, the push endpoint digidialog hosts, the adapter.
+
+Profil tells us what changed by pushing NotifyEvent, so the harness starts the
+push endpoint (with its own event store in a temporary folder) beside the mock
+and points the mock's pushes at it, with the credentials Profil would be
+configured with. The levers change the mock's state the way staff would, and
+the mock pushes the events; the adapter's ``changes`` reads what was stored.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from digidialog.adapters.registry import AdapterSettings
+from digidialog.adapters.seed import national_id
+from digidialog.adapters.soap import CallPolicy
+from digidialog.adapters.testing import ExpectedVisit
+from digidialog.domain.events import EpjEvent
+from digidialog.domain.timezone import from_oslo_wall_clock
+from digidialog.errors import DigidialogError
+from digidialog_profil.adapter import ProfilAdapter
+from digidialog_profil.faults import FINAL_FAULTS
+from digidialog_profil.mock import ProfilMock
+from digidialog_profil.mock_state import SERVICE_IDS
+from digidialog_profil.push import NotifyEndpoint, PushServer
+from digidialog_profil.store import EventStore
+
+PUSH_USER = "profil-push"
+PUSH_PASSWORD = "push-secret"  # noqa: S105 - a test credential
+OPEN = SERVICE_IDS["HSP"]
+SECOND_OPEN = SERVICE_IDS["PB"]
+
+
+def oslo(year: int, month: int, day: int, hour: int, minute: int = 0, *,
+         first: bool = True) -> datetime:
+    """An Oslo wall-clock time as an instant (``first``: the first pass of a repeated hour)."""
+    return from_oslo_wall_clock(datetime(year, month, day, hour, minute), first_occurrence=first)
+
+
+class ProfilHarness:
+    """Profil's mock, the NotifyEvent endpoint and adapters, for the conformance suite."""
+
+    vendor = "profil"
+    page_size = 25
+    retriable_fault = None
+    busy_retry_after = True
+
+    def __init__(self) -> None:
+        self.final_faults: dict[str, type[DigidialogError]] = dict(FINAL_FAULTS)
+        self.mock = ProfilMock(seed_citizens=3, page_size=self.page_size)
+        self.folder = Path(tempfile.mkdtemp(prefix="profil-harness-"))
+        self.store_path = self.folder / "events.sqlite3"
+        self.push_store: EventStore | None = None
+        self.push: PushServer | None = None
+        self._adapters: list[ProfilAdapter] = []
+        self._rng = random.Random(2026)  # noqa: S311 - test identities, not secrets
+
+    def start(self) -> None:
+        """Start the mock and the push endpoint, and point the mock's pushes at it."""
+        self.mock.start()
+        self.push_store = EventStore(self.store_path)
+        self.push = PushServer(NotifyEndpoint(self.push_store, PUSH_USER, PUSH_PASSWORD)).start()
+        self.mock.push_to(self.push.url, PUSH_USER, PUSH_PASSWORD, attempts=3, backoff=0.02)
+
+    def stop(self) -> None:
+        """Stop everything and remove the temporary store."""
+        for adapter in self._adapters:
+            adapter.close()
+        if self.push is not None:
+            self.push.stop()
+        if self.push_store is not None:
+            self.push_store.close()
+        self.mock.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def settings(self, *, valid_credentials: bool = True) -> AdapterSettings:
+        """Settings pointing an adapter at the mock and at the push endpoint's store."""
+        return AdapterSettings(
+            base_url=self.mock.base_url, username=self.mock.username,
+            password=self.mock.password if valid_credentials else "wrong",
+            options={"event_store": str(self.store_path)},
+        )
+
+    def adapter(self, *, valid_credentials: bool = True,
+                policy: CallPolicy | None = None) -> ProfilAdapter:
+        """A fresh adapter (closed when the harness stops)."""
+        adapter = ProfilAdapter(self.settings(valid_credentials=valid_credentials),
+                                policy=policy or CallPolicy(timeout=5.0, attempts=2,
+                                                            backoff_initial=0.05))
+        self._adapters.append(adapter)
+        return adapter
+
+    def open_service(self) -> str:
+        """Hjemmesykepleie, ServiceId 1."""
+        return str(OPEN)
+
+    def second_open_service(self) -> str:
+        """Praktisk bistand, ServiceId 2."""
+        return str(SECOND_OPEN)
+
+    def seed_citizens(self, count: int) -> list[str]:
+        """New clients of both open services, with no visits."""
+        made: list[str] = []
+        while len(made) < count:
+            ident = national_id(self._rng)
+            if ident in self.mock.state.clients:
+                continue
+            with self.mock._lock:
+                self.mock.state.add_client(ident, "Áilu Ŋuolla", [OPEN, SECOND_OPEN])
+            made.append(ident)
+        return made
+
+    def _visit(self, citizen_id: str, start: datetime, end: datetime,
+               service: int = OPEN) -> ExpectedVisit:
+        with self.mock._lock:
+            visit = self.mock.state.add_visit(citizen_id, service, 1, start.astimezone(UTC),
+                                              end.astimezone(UTC), text="Besøk",
+                                              employee="Ola Pleier")
+        return ExpectedVisit(uid=str(visit.visit_id), start=visit.start, end=visit.end)
+
+    def seed_visits(self, citizen_id: str, count: int, start: datetime) -> list[ExpectedVisit]:
+        """``count`` assigned hour-long visits of the open service, one per hour."""
+        return [self._visit(citizen_id, start + timedelta(hours=i),
+                            start + timedelta(hours=i + 1)) for i in range(count)]
+
+    def seed_dst_visits(self, citizen_id: str) -> list[ExpectedVisit]:
+        """The repeated autumn hour on both passes, across it, and around the spring gap."""
+        autumn, spring = (2026, 10, 25), (2026, 3, 29)
+        return [
+            # 02:15-02:45 on the first pass (summer time) and again on the second (winter time).
+            self._visit(citizen_id, oslo(*autumn, 2, 15), oslo(*autumn, 2, 45)),
+            self._visit(citizen_id, oslo(*autumn, 2, 15, first=False),
+                        oslo(*autumn, 2, 45, first=False)),
+            # From the first pass into the second: 02:30 CEST to 02:30 CET is one hour.
+            self._visit(citizen_id, oslo(*autumn, 2, 30), oslo(*autumn, 2, 30, first=False)),
+            # 01:30 to 03:30 on the spring morning is one hour: 02:00-03:00 never happens.
+            self._visit(citizen_id, oslo(*spring, 1, 30), oslo(*spring, 3, 30)),
+            self._visit(citizen_id, oslo(*spring, 1, 0), oslo(*spring, 1, 59)),
+            self._visit(citizen_id, oslo(*spring, 3, 0), oslo(*spring, 4, 0)),
+        ]
+
+    def complete_visit(self, citizen_id: str, uid: str) -> None:
+        """Staff register the visit done; Profil pushes VisitDone."""
+        self.mock.complete_visit(int(uid))
+
+    def write_staff_message(self, citizen_id: str, text: str) -> None:
+        """Staff start a thread to the citizen; Profil pushes OutboxMessage."""
+        self.mock.write_staff_message(citizen_id, OPEN, text, subject="Nøkkelboks")
+
+    def decide_cancellations(self, accept: bool) -> None:
+        """Staff decide every pending cancellation; Profil pushes one decision per visit."""
+        self.mock.decide_cancellations(accept, comment=None if accept else "Kan ikke avlyses")
+
+    def delivered(self, message_id: str) -> list[str]:
+        """Bodies Profil holds under our ExternalId (at most one: it is idempotent)."""
+        entry = self.mock.state.inbox.get(message_id)
+        return [] if entry is None else [entry.body]
+
+    def cancellations(self, request_id: str) -> int:
+        """CancelVisit calls Profil holds for our request (one ExternalId per visit)."""
+        prefix = f"{request_id}:"
+        return sum(1 for key in self.mock.state.cancellations if key.startswith(prefix))
+
+    def digitally_active(self, citizen_id: str) -> bool:
+        """The DigitallyActive flag Profil holds."""
+        return bool(self.mock.state.clients[citizen_id].active)
+
+
+@contextmanager
+def started() -> Iterator[ProfilHarness]:
+    """A started harness, stopped afterwards (for the vendor tests' fixtures)."""
+    harness = ProfilHarness()
+    harness.start()
+    try:
+        yield harness
+    finally:
+        harness.stop()
+
+
+def drain(adapter: ProfilAdapter, checkpoint: str | None = None, *, acknowledge: bool = True,
+          limit: int = 200) -> tuple[list[EpjEvent], str | None]:
+    """Every event after ``checkpoint`` (acknowledging each batch unless told not to)."""
+    events: list[EpjEvent] = []
+    for _ in range(100):
+        batch = adapter.changes(checkpoint, limit=limit)
+        events.extend(batch.events)
+        if acknowledge:
+            adapter.acknowledge(batch)
+        checkpoint = batch.checkpoint or checkpoint
+        if not batch.more:
+            break
+    return events, checkpoint

@@ -1,0 +1,7 @@
+"""The shared adapter conformance suite, run against the Profil mock and push endpoint."""
+
+from profil_harness import ProfilHarness
+
+from digidialog.adapters.testing import conformance_tests
+
+TestProfilConformance = conformance_tests(ProfilHarness)
