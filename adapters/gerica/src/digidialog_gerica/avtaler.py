@@ -21,13 +21,9 @@ would check is checked here, rule for rule:
   visits recur, only cancelled visits have a reason and only completed
   visits a completion time (the other fields it checks are never set here).
 
-The instance is then made the way ``BaseModel.model_construct`` makes one,
-specialised to Appointment's plain shape (no aliases, no private attributes,
-no post-init, extra fields forbidden): ``model_construct`` itself walks every
-field's default and costs more than validating. The shape is checked when
-this module is imported; if a later pydantic or a changed model breaks it,
-appointments are validated by pydantic instead. A test compares both paths
-on generated input.
+The instance is then made by :func:`digidialog.adapters.assemble.assemble`,
+which falls back to pydantic's validation if the model's shape ever changes. A
+test compares both paths on generated input.
 
 Errors name the element, never its content.
 """
@@ -37,11 +33,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 from lxml import etree
-from pydantic import ValidationError
 
+from digidialog.adapters.assemble import assemble
 from digidialog.domain import Appointment, AppointmentStatus, CancellationReason, Recurrence
 from digidialog.errors import MalformedReply
 from digidialog_gerica.rrule import parse_rrule
@@ -85,46 +80,13 @@ PASSED = frozenset({
     "uid", "status", "start", "end", "service_id", "service_name", "employees", "recurrence",
     "cancellation_reason", "description", "completed_at",
 })
-_LEFT_NONE = ("series", "expected_duration", "contact_her_id", "organizer", "location")
 
-
-def _slot_setter(name: str) -> Any:
-    """The ``__set__`` of the descriptor holding ``name`` on Appointment (a slot of
-    BaseModel): calling it directly skips ``object.__setattr__``'s lookup."""
-    for klass in Appointment.__mro__:
-        descriptor = klass.__dict__.get(name)
-        if descriptor is not None:
-            return getattr(descriptor, "__set__", None)
-    return None
-
-
-_SETTERS = [_slot_setter(name) for name in (
-    "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")]
-
-
-def _plain_shape() -> bool:
-    fields = Appointment.model_fields
-    return (
-        all(setter is not None for setter in _SETTERS)
-        and set(fields) == PASSED | set(_LEFT_NONE)
-        and all(not fields[n].is_required() and fields[n].default is None for n in _LEFT_NONE)
-        and all(f.alias is None and f.validation_alias is None for f in fields.values())
-        and not Appointment.__private_attributes__
-        and Appointment.__pydantic_post_init__ is None
-        and not Appointment.__pydantic_root_model__
-        and Appointment.model_config.get("extra") == "forbid"
-    )
-
-
-FAST = _plain_shape()
-"""Whether the specialised construction applies to this pydantic and this model."""
 
 # One set shared by every instance: pydantic only reads it on a frozen model (model_copy
 # copies it before adding to it), and it is equal to the set validation would make.
 _FIELDS_SET = set(PASSED)
 # Employees repeat across visits; a tuple per name saves one object per appointment.
 _TEAMS: dict[str | None, tuple[str, ...]] = {None: (), "": ()}
-_new = Appointment.__new__
 _fromiso = datetime.fromisoformat
 _OFFSETS = OFFSETS
 _UTC = "+00:00"
@@ -137,7 +99,7 @@ def recurrence(rule: str) -> Recurrence:
     return parse_rrule(rule)
 
 
-def read_avtaler(  # noqa: PLR0912, PLR0915 - the hot path is one loop: calls cost per Avtale
+def read_avtaler(  # noqa: PLR0912 - the hot path is one loop: calls cost per Avtale
     avtaler: Iterable[etree._Element],
     service_names: Mapping[str, str],
     details: list[tuple[str, str | None]] | None = None,
@@ -154,9 +116,8 @@ def read_avtaler(  # noqa: PLR0912, PLR0915 - the hot path is one loop: calls co
     # Locals are the cheapest names in CPython; this loop runs once per element.
     slot_of, unknown, blank, offsets, fromiso = (
         _WALK_SLOTS.get, _UNKNOWN, _EMPTY.copy, _OFFSETS, _fromiso)
-    status_of, team_of, name_of, new, fields_set, fast = (
-        STATUSES.get, _TEAMS.get, service_names.get, _new, _FIELDS_SET, FAST)
-    set_dict, set_fields, set_extra, set_private = _SETTERS
+    status_of, team_of, name_of, fields_set = (
+        STATUSES.get, _TEAMS.get, service_names.get, _FIELDS_SET)
     for avtale in avtaler:
         slots = blank()
         for element in avtale.iterdescendants():
@@ -203,21 +164,13 @@ def read_avtaler(  # noqa: PLR0912, PLR0915 - the hot path is one loop: calls co
         employees = team_of(employee)
         if employees is None:
             employees = _team(employee)
-        if fast:
-            appointment = new(Appointment)
-            set_dict(appointment, {
-                "uid": uid, "series": None, "status": status, "start": start, "end": end,
-                "service_id": code, "service_name": name_of(code), "employees": employees,
-                "expected_duration": None, "recurrence": recurs, "cancellation_reason": reason,
-                "description": description, "completed_at": completed, "contact_her_id": None,
-                "organizer": None, "location": None,
-            })
-            set_fields(appointment, fields_set)
-            set_extra(appointment, None)
-            set_private(appointment, None)
-        else:
-            appointment = validated(uid, status, start, end, code, name_of(code),
-                                    employees, recurs, reason, description, completed)
+        appointment = assemble({
+            "uid": uid, "series": None, "status": status, "start": start, "end": end,
+            "service_id": code, "service_name": name_of(code), "employees": employees,
+            "expected_duration": None, "recurrence": recurs, "cancellation_reason": reason,
+            "description": description, "completed_at": completed, "contact_her_id": None,
+            "organizer": None, "location": None,
+        }, fields_set, "Gerica")
         made.append(appointment)
         if details is not None:
             details.append((owner, changed_text))
@@ -247,25 +200,6 @@ def _team(employee: str | None) -> tuple[str, ...]:
         _TEAMS.update({None: (), "": ()})
     team = _TEAMS[employee] = (employee,)
     return team
-
-
-def validated(
-    uid: str, status: AppointmentStatus, start: datetime, end: datetime, code: str,
-    service_name: str | None, employees: tuple[str, ...], recurs: Recurrence | None,
-    reason: CancellationReason | None, description: str | None, completed: datetime | None,
-) -> Appointment:
-    """The same Appointment through pydantic's validation (the path when FAST is off)."""
-    try:
-        return Appointment(
-            uid=uid, status=status, start=start, end=end, service_id=code,
-            service_name=service_name, employees=employees, recurrence=recurs,
-            cancellation_reason=reason, description=description, completed_at=completed,
-        )
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise MalformedReply(f"Gerica sent an Avtale the domain refuses ({where}: "
-                             f"{first['msg']})") from None
 
 
 def _incomplete(status: AppointmentStatus | None) -> MalformedReply:

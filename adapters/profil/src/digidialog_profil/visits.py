@@ -13,12 +13,12 @@ visit's position, never its content.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from operator import attrgetter
 
 from lxml import etree
-from pydantic import ValidationError
 
+from digidialog.adapters.assemble import assemble
 from digidialog.domain import (
     Appointment,
     AppointmentStatus,
@@ -71,19 +71,6 @@ _CANCELLED = AppointmentStatus.CANCELLED
 # The fields appointment() passes, as model_fields_set after validation would hold them.
 _PASSED = {"uid", "status", "start", "end", "service_id", "employees", "recurrence",
            "cancellation_reason", "description", "completed_at"}
-_EXPECTED_FIELDS = ("uid", "series", "status", "start", "end", "service_id", "service_name",
-                    "employees", "expected_duration", "recurrence", "cancellation_reason",
-                    "description", "completed_at", "contact_her_id", "organizer", "location")
-TRUSTED = tuple(Appointment.model_fields) == _EXPECTED_FIELDS and all(
-    Appointment.model_fields[name].default in (None, ())
-    for name in _EXPECTED_FIELDS if name not in ("uid", "status", "start", "end"))
-"""Whether appointments are built without re-validation (the model has the expected shape).
-
-If the domain model gains or changes a field, this turns False and every
-appointment goes through the model's own validation again: slower, never wrong.
-"""
-_new = object.__new__
-_set = object.__setattr__
 
 
 def appointment(  # noqa: PLR0912 - one flat pass is the hot path of every reply
@@ -141,24 +128,13 @@ def appointment(  # noqa: PLR0912 - one flat pass is the hot path of every reply
         service, "ServiceId")
     employees = (name,) if name else ()
     description = text.text or None
-    if not TRUSTED:
-        return validated_appointment(uid, status, start, end, code, employees, recurrence,
-                                     reason, description, done_at)
-    # The values are exactly what validation would store (UTC instants, the state rules
-    # checked above), so the model is assembled as model_construct would, without its
-    # generic per-field loop: that loop costs more than reading the whole Visit.
-    made: Appointment = _new(Appointment)
-    _set(made, "__dict__", {
+    return assemble({
         "uid": uid, "series": None, "status": status, "start": start, "end": end,
         "service_id": code, "service_name": None, "employees": employees,
         "expected_duration": None, "recurrence": recurrence, "cancellation_reason": reason,
         "description": description, "completed_at": done_at, "contact_her_id": None,
         "organizer": None, "location": None,
-    })
-    _set(made, "__pydantic_fields_set__", _PASSED.copy())
-    _set(made, "__pydantic_extra__", None)
-    _set(made, "__pydantic_private__", None)
-    return made
+    }, _PASSED, "Profil")
 
 
 def _employee_name(employee: etree._Element) -> str | None:
@@ -166,30 +142,6 @@ def _employee_name(employee: etree._Element) -> str | None:
     if len(employee) != 1 or employee[0].tag != _FULL_NAME:
         raise MalformedReply("Visit has an Employee without exactly one FullName")
     return employee[0].text
-
-
-def validated_appointment(
-    uid: str, status: AppointmentStatus, start: datetime, end: datetime, service_id: str,
-    employees: tuple[str, ...], recurrence: Recurrence | None,
-    reason: CancellationReason | None, description: str | None, completed_at: datetime | None,
-) -> Appointment:
-    """The same appointment through the model's own validation (the reference path)."""
-    try:
-        return Appointment(
-            uid=uid, status=status, start=start, end=end, service_id=service_id,
-            employees=employees, recurrence=recurrence, cancellation_reason=reason,
-            description=description, completed_at=completed_at,
-        )
-    except ValidationError as error:
-        # The message names the rule, never the values.
-        raise MalformedReply(f"Visit breaks the appointment rules: {_rules(error)}") from None
-
-
-def _rules(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'visit'}: {e['msg']}"
-        for e in error.errors(include_url=False, include_input=False, include_context=False)
-    )
 
 
 _FREQUENCY = tag("Frequency")
