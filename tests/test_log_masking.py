@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from digidialog import log
 
 FNR = "13116900216"
+
+
+@pytest.fixture(autouse=True)
+def _restore_structlog() -> Iterator[None]:
+    """configure() points structlog at this test's captured stderr: undo it afterwards."""
+    yield
+    structlog.reset_defaults()
 
 
 def test_personal_data_is_masked_in_every_place(capsys: pytest.CaptureFixture[str]) -> None:
