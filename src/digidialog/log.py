@@ -73,6 +73,21 @@ def mask_personal_data(
     return event_dict
 
 
+class _StderrLogger:
+    """Writes each rendered event to whatever ``sys.stderr`` is at that moment.
+
+    structlog's PrintLogger keeps the stream it was created with; a process
+    that swaps stderr (test runners, daemons redirecting output) would then
+    write to a closed file.
+    """
+
+    def msg(self, message: str) -> None:
+        """Write one line."""
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
 def configure(level: str = "INFO") -> None:
     """Send JSON lines, one event per line, to stderr, masked."""
     structlog.configure(
@@ -85,7 +100,7 @@ def configure(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=lambda *_args: _StderrLogger(),
         cache_logger_on_first_use=False,
     )
 
