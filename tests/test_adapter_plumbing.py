@@ -252,3 +252,14 @@ def test_final_errors_are_not_retried() -> None:
     with pytest.raises(VendorRejected):
         soap.with_retries(final, CallPolicy(attempts=5, backoff_initial=0.01))
     assert calls == [1]
+
+
+def test_sessions_ignore_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CA bundle or proxy in the environment cannot change whom an adapter trusts."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/somewhere/else.pem")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    session = soap.new_session()
+    assert session.trust_env is False
+    settings = session.merge_environment_settings("https://epj.example", {}, None, True, None)
+    assert settings["verify"] is True
+    assert settings["proxies"] == {}

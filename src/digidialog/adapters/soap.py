@@ -97,6 +97,18 @@ class SoapFault:
 FaultMapper = Callable[[SoapFault], DigidialogError]
 
 
+def new_session() -> requests.Session:
+    """An HTTP session for talking to an EPJ, unaffected by the process environment.
+
+    ``trust_env`` is off: requests otherwise lets ``REQUESTS_CA_BUNDLE`` or
+    ``CURL_CA_BUNDLE`` replace the CA an adapter was configured to trust, and
+    proxy variables reroute calls meant for the municipality's own network.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
 def wsdl_path(vendor: str, filename: str) -> Path:
     """A WSDL shipped under ``schemas/<vendor>/``."""
     return schema_path(vendor, filename)
@@ -112,7 +124,7 @@ def load_client(wsdl: Path, *, wsse: Any = None) -> zeep.Client:
         xml_huge_tree=False,
     )
     # The transport is never used to send: we only load the local WSDL and build messages.
-    transport = zeep.Transport(session=requests.Session(), timeout=5, operation_timeout=5)
+    transport = zeep.Transport(session=new_session(), timeout=5, operation_timeout=5)
     return zeep.Client(str(wsdl), settings=settings, transport=transport, wsse=wsse)
 
 

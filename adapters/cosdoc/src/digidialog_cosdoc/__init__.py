@@ -1,5 +1,13 @@
-"""digidialog adapter for the CosDoc EPJ.
+"""digidialog adapter for the CosDoc EPJ: one SOAP operation, Latin-1 documents, mutual TLS.
 
-This distribution is a placeholder in the workspace: the adapter itself (client,
-domain mapping, mock endpoint) is built on top of digidialog's adapter contract.
+- :class:`~digidialog_cosdoc.adapter.CosDocAdapter`: the EPJ contract over CosDoc;
+- :class:`~digidialog_cosdoc.mock.CosDocMock`: a stateful CosDoc for tests and demos;
+- :data:`~digidialog_cosdoc.plugin.plugin`: the ``digidialog.adapters`` entry point.
+
+The wire contract is vendors.md, section "CosDoc"; the choices it leaves open
+are in this distribution's README.
 """
+
+from digidialog_cosdoc.adapter import CosDocAdapter
+
+__all__ = ["CosDocAdapter"]

@@ -30,7 +30,13 @@ from digidialog.adapters.contract import (
     Receipt,
     VendorService,
 )
-from digidialog.adapters.soap import CallPolicy, SoapEndpoint, SoapVersion, load_client
+from digidialog.adapters.soap import (
+    CallPolicy,
+    SoapEndpoint,
+    SoapVersion,
+    load_client,
+    new_session,
+)
 from digidialog.domain import Appointment, CancellationRequest
 from digidialog.errors import MalformedReply
 from digidialog_gerica import mapping, outgoing
@@ -100,7 +106,7 @@ class GericaAdapter:
         register itself, e.g. before a restart: Gerica's Avbestillingssvar does
         not name the citizen.
         """
-        self._session = session or requests.Session()
+        self._session = session or new_session()
         client = load_client(wsdl_file(), wsse=UsernameToken(username, password))
         self._endpoint = SoapEndpoint(
             client,

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from digidialog.adapters.mockbase import MockEpj
 from digidialog.adapters.registry import AdapterSettings
-from digidialog.adapters.soap import CallPolicy
+from digidialog.adapters.soap import CallPolicy, new_session
 from digidialog.errors import FatalError
 from digidialog_gerica.adapter import GericaAdapter
 from digidialog_gerica.mock import GericaMock
@@ -37,7 +35,7 @@ class GericaPlugin:
         options: dict[str, Any] = dict(settings.options)
         policy = CallPolicy(timeout=settings.timeout,
                             **{k: options[k] for k in _POLICY_OPTIONS if k in options})
-        session = requests.Session()
+        session = new_session()
         if settings.ca is not None:
             session.verify = str(settings.ca)
         return GericaAdapter(

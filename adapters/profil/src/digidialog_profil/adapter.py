@@ -25,7 +25,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import requests
 import zeep
 from lxml import etree
 
@@ -42,7 +41,13 @@ from digidialog.adapters.contract import (
     VendorService,
 )
 from digidialog.adapters.registry import AdapterSettings
-from digidialog.adapters.soap import CallPolicy, SoapEndpoint, SoapVersion, load_client
+from digidialog.adapters.soap import (
+    CallPolicy,
+    SoapEndpoint,
+    SoapVersion,
+    load_client,
+    new_session,
+)
 from digidialog.domain import Appointment, CancellationKind, CancellationRequest, OnBehalfOf
 from digidialog.domain.events import StaffMessage, StaffMessageWritten
 from digidialog.domain.national_id import inspect_national_id
@@ -82,7 +87,7 @@ class ProfilAdapter:
     def __init__(self, settings: AdapterSettings, *, policy: CallPolicy | None = None,
                  store: EventStore | None = None) -> None:
         options = settings.options
-        self._session = requests.Session()
+        self._session = new_session()
         if settings.username is not None and settings.password is not None:
             self._session.auth = (settings.username, settings.password)
         self._endpoint = SoapEndpoint(

@@ -1,0 +1,167 @@
+"""The CosDoc conformance harness: the mock over mutual TLS, the adapter, and the levers.
+
+CosDoc keeps local dates and ``HH:MM`` times with no DST flag, so a visit in
+the second pass of the repeated autumn hour cannot be told from one in the
+first: the mock stores what CosDoc would store (the wall-clock digits), and
+the harness expects what CosDoc can express, the *first* pass. Every other
+instant comes back exactly.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from digidialog.adapters import seed
+from digidialog.adapters.contract import EpjAdapter
+from digidialog.adapters.soap import CallPolicy
+from digidialog.adapters.testing import ExpectedVisit
+from digidialog.domain.timezone import OSLO, to_oslo
+from digidialog.errors import DigidialogError, InvalidRequest, VendorRejected
+from digidialog_cosdoc import certs
+from digidialog_cosdoc.adapter import CosDocAdapter
+from digidialog_cosdoc.localtime import wall_clock_instant
+from digidialog_cosdoc.mock import CosDocMock
+from digidialog_cosdoc.mock_store import Avtale
+
+HSP, PB = "101", "102"
+
+
+def expressible(instant: datetime) -> datetime:
+    """The instant CosDoc gives back for ``instant``: its Oslo wall clock, read as the first
+    pass (identical except in the second pass of the repeated autumn hour)."""
+    local = to_oslo(instant)
+    return wall_clock_instant(local.date(), local.time().replace(tzinfo=None))
+
+
+class CosDocHarness:
+    """What the conformance suite needs, for CosDoc."""
+
+    vendor = "cosdoc"
+    page_size = 1000
+    final_faults: dict[str, type[DigidialogError]] = {  # noqa: RUF012 - the protocol's shape
+        "1": InvalidRequest,
+        "2": VendorRejected,
+        "SOAP": InvalidRequest,
+    }
+    retriable_fault: str | None = "3"
+    busy_retry_after = False
+
+    def __init__(self) -> None:
+        self.mock = CosDocMock(seed_citizens=3)
+        self._rng = random.Random(2026)  # noqa: S311 - test data
+        self._directory = Path(tempfile.mkdtemp(prefix="cosdoc-harness-"))
+        self.files: certs.CertificateFiles | None = None
+        self._adapters: list[CosDocAdapter] = []
+
+    def start(self) -> None:
+        """Serve the mock over mutual TLS, with fresh certificates."""
+        self.files = self.mock.start_tls(directory=self._directory / "trusted")
+
+    def stop(self) -> None:
+        """Stop the mock, close adapters, remove the certificates."""
+        for adapter in self._adapters:
+            adapter.close()
+        self.mock.stop()
+        shutil.rmtree(self._directory, ignore_errors=True)
+
+    def adapter(self, *, valid_credentials: bool = True, policy: CallPolicy | None = None
+                ) -> EpjAdapter:
+        """An adapter; with ``valid_credentials=False`` its client certificate is signed by
+        a CA the mock does not trust."""
+        assert self.files is not None, "start() first"
+        client = self.files
+        if not valid_credentials:
+            client = certs.write_set(self._directory / "rogue")
+        adapter = CosDocAdapter(self.mock.base_url, client_cert=client.client_cert,
+                                client_key=client.client_key, ca=self.files.ca, policy=policy)
+        self._adapters.append(adapter)
+        return adapter
+
+    def open_service(self) -> str:
+        """Hjemmesykepleie."""
+        return HSP
+
+    def second_open_service(self) -> str:
+        """Praktisk bistand."""
+        return PB
+
+    def seed_citizens(self, count: int) -> list[str]:
+        """New patients with both open services, digitally active."""
+        made: list[str] = []
+        while len(made) < count:
+            national_id = seed.national_id(self._rng, d_number=self._rng.random() < 0.1)
+            if self.mock.store.patient_by_national_id(national_id) is not None:
+                continue
+            name = f"{self._rng.choice(seed.GIVEN)} {self._rng.choice(seed.FAMILY)}"
+            self.mock.store.add_patient(national_id, name, [101, 102], digital=True)
+            made.append(national_id)
+        return made
+
+    def _nr(self, citizen_id: str) -> int:
+        patient = self.mock.store.patient_by_national_id(citizen_id)
+        assert patient is not None, "seed the citizen first"
+        return patient.nr
+
+    def _visit(self, citizen_id: str, start: datetime, end: datetime, text: str
+               ) -> ExpectedVisit:
+        store = self.mock.store
+        local_start, local_end = to_oslo(start), to_oslo(end)
+        nr = store.add_avtale(Avtale(
+            nr=store.next_avtale_nr(), pasient_nr=self._nr(citizen_id), tjeneste_id=101,
+            status="T", dato=local_start.date(), fra_kl=local_start.strftime("%H:%M"),
+            til_kl=local_end.strftime("%H:%M"), ansatt="Kari Sykepleier", tekst=text,
+        ))
+        return ExpectedVisit(uid=str(nr), start=expressible(start), end=expressible(end))
+
+    def seed_visits(self, citizen_id: str, count: int, start: datetime) -> list[ExpectedVisit]:
+        """``count`` assigned half-hour visits, one an hour from ``start``."""
+        return [self._visit(citizen_id, start + timedelta(hours=k),
+                            start + timedelta(hours=k, minutes=30), "Tilsyn")
+                for k in range(count)]
+
+    def seed_dst_visits(self, citizen_id: str) -> list[ExpectedVisit]:
+        """Visits in both passes of 02:00-03:00 on 2026-10-25 (the second expected as the
+        first, which is all CosDoc can say) and on both sides of, and across, the spring gap
+        of 2026-03-29."""
+        autumn_first = datetime(2026, 10, 25, 2, 0, tzinfo=OSLO)
+        autumn_second = datetime(2026, 10, 25, 2, 30, tzinfo=OSLO, fold=1)
+        spring = datetime(2026, 3, 29, 1, 15, tzinfo=OSLO)
+        visits = [
+            (autumn_first, autumn_first + timedelta(minutes=30), "Første gang klokka er 02"),
+            (autumn_second, autumn_second + timedelta(minutes=20), "Andre gang klokka er 02"),
+            (spring, spring + timedelta(minutes=30), "Før sommertid"),
+            (spring + timedelta(minutes=30), spring + timedelta(minutes=90), "Over skiftet"),
+            (datetime(2026, 3, 29, 3, 0, tzinfo=OSLO), datetime(2026, 3, 29, 3, 45, tzinfo=OSLO),
+             "Etter skiftet"),
+        ]
+        return [self._visit(citizen_id, s, e, text) for s, e, text in visits]
+
+    def complete_visit(self, citizen_id: str, uid: str) -> None:
+        """Staff register the visit done (BESOK_UTFORT)."""
+        self.mock.store.complete(int(uid))
+
+    def write_staff_message(self, citizen_id: str, text: str) -> None:
+        """Staff start a thread with the citizen (MELDING)."""
+        self.mock.store.write_message(self._nr(citizen_id), text)
+
+    def decide_cancellations(self, accept: bool) -> None:
+        """Staff decide every pending cancellation (AVBESTILLING_SVAR)."""
+        self.mock.store.decide(accept, comment=None if accept else "Besøket er nødvendig")
+
+    def delivered(self, message_id: str) -> list[str]:
+        """Texts stored under EksternId ``message_id``."""
+        stored = self.mock.store.sendt.get(message_id)
+        return [] if stored is None else [str(stored.fields["Tekst"])]
+
+    def cancellations(self, request_id: str) -> int:
+        """Cancellations stored under EksternId ``request_id``."""
+        return 1 if request_id in self.mock.store.avbestillinger else 0
+
+    def digitally_active(self, citizen_id: str) -> bool:
+        """The Digital flag CosDoc holds."""
+        patient = self.mock.store.patient_by_national_id(citizen_id)
+        return patient is not None and patient.digital
