@@ -12,9 +12,10 @@ from cosdoc_support import FIRST_DAY, ONE_TRY, Running, running
 
 from digidialog.adapters.contract import CitizenMessage, EpjAdapter
 from digidialog.adapters.mockbase import Fault, FaultKind
+from digidialog.adapters.testing.suite import HOSTILE_REPLIES
 from digidialog.domain.events import StaffMessageWritten
 from digidialog.domain.timezone import OSLO
-from digidialog.errors import MalformedReply, RetriableError, VendorUnavailable
+from digidialog.errors import MalformedReply, RetriableError
 from digidialog_cosdoc.documents import build
 from digidialog_cosdoc.mock import utfor_svar
 from digidialog_cosdoc.mock_answers import Answer, avtale_fields
@@ -46,20 +47,7 @@ CALLS: dict[str, tuple[str, Callable[[EpjAdapter, str], object]]] = {
 
 
 @pytest.mark.parametrize("call", list(CALLS))
-@pytest.mark.parametrize(
-    ("kind", "expected"),
-    [
-        (FaultKind.MALFORMED_XML, MalformedReply),
-        (FaultKind.TRUNCATED, MalformedReply),
-        (FaultKind.WRONG_CONTENT_TYPE, MalformedReply),
-        (FaultKind.XXE, MalformedReply),
-        (FaultKind.BILLION_LAUGHS, MalformedReply),
-        (FaultKind.HUGE_BODY, MalformedReply),
-        (FaultKind.HTTP_500, VendorUnavailable),
-        (FaultKind.BUSY, VendorUnavailable),
-        (FaultKind.DROP_CONNECTION, VendorUnavailable),
-    ],
-)
+@pytest.mark.parametrize(("kind", "expected"), HOSTILE_REPLIES)
 def test_hostile_envelopes_on_every_call(cosdoc: Running, call: str, kind: FaultKind,
                                          expected: type[Exception]) -> None:
     """Each broken or hostile reply to each kind of call becomes its retriable error, fast."""

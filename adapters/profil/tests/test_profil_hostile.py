@@ -14,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 from digidialog.adapters.contract import CitizenMessage
 from digidialog.adapters.mockbase import Fault, FaultKind
 from digidialog.adapters.soap import CallPolicy
+from digidialog.adapters.testing.suite import HOSTILE_REPLIES
 from digidialog.domain.events import VisitCompleted
 from digidialog.errors import (
     AuthenticationFailed,
@@ -24,7 +25,6 @@ from digidialog.errors import (
     UnknownAppointment,
     UnknownCitizen,
     VendorTimeout,
-    VendorUnavailable,
 )
 from digidialog_profil import mock_wire
 from digidialog_profil.feed import PARK_AFTER
@@ -45,17 +45,7 @@ def harness() -> Iterator[ProfilHarness]:
         yield running
 
 
-@pytest.mark.parametrize(("kind", "expected"), [
-    (FaultKind.HTTP_500, VendorUnavailable),
-    (FaultKind.BUSY, VendorUnavailable),
-    (FaultKind.MALFORMED_XML, MalformedReply),
-    (FaultKind.TRUNCATED, MalformedReply),
-    (FaultKind.WRONG_CONTENT_TYPE, MalformedReply),
-    (FaultKind.XXE, MalformedReply),
-    (FaultKind.BILLION_LAUGHS, MalformedReply),
-    (FaultKind.HUGE_BODY, MalformedReply),
-    (FaultKind.DROP_CONNECTION, VendorUnavailable),
-])
+@pytest.mark.parametrize(("kind", "expected"), HOSTILE_REPLIES)
 def test_hostile_replies_to_a_visit_read(harness: ProfilHarness, kind: FaultKind,
                                          expected: type[DigidialogError]) -> None:
     """Each broken or hostile GetVisits answer is its retriable error, within seconds."""

@@ -5,6 +5,12 @@
 """
 
 from digidialog.adapters.testing.harness import ConformanceHarness, ExpectedVisit
-from digidialog.adapters.testing.suite import AdapterConformance, conformance_tests
+from digidialog.adapters.testing.suite import HOSTILE_REPLIES, AdapterConformance, conformance_tests
 
-__all__ = ["AdapterConformance", "ConformanceHarness", "ExpectedVisit", "conformance_tests"]
+__all__ = [
+    "HOSTILE_REPLIES",
+    "AdapterConformance",
+    "ConformanceHarness",
+    "ExpectedVisit",
+    "conformance_tests",
+]

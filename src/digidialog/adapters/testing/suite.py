@@ -55,6 +55,19 @@ from digidialog.errors import (
 NON_LATIN1 = "Sámi: Áilu Ŋuolla, Đuommá, Ŧeahkká; emoji 👵🏽🏠; Кирилл; 東京; «ø æ å»"
 ONE_TRY = CallPolicy(timeout=2.0, attempts=1)
 FAST_RETRY = CallPolicy(timeout=2.0, attempts=3, backoff_initial=0.05, backoff_max=2.0)
+HOSTILE_REPLIES: list[tuple[FaultKind, type[RetriableError]]] = [
+    (FaultKind.HTTP_500, VendorUnavailable),
+    (FaultKind.BUSY, VendorUnavailable),
+    (FaultKind.MALFORMED_XML, MalformedReply),
+    (FaultKind.TRUNCATED, MalformedReply),
+    (FaultKind.WRONG_CONTENT_TYPE, MalformedReply),
+    (FaultKind.XXE, MalformedReply),
+    (FaultKind.BILLION_LAUGHS, MalformedReply),
+    (FaultKind.HUGE_BODY, MalformedReply),
+    (FaultKind.DROP_CONNECTION, VendorUnavailable),
+]
+"""Each broken or hostile reply a mock can give, and the retriable error it must become.
+Vendors' own tests reuse it for the operations the suite does not call."""
 RELATIVE = Person(national_id="15076500565", given_name="Roland", family_name="Gundersen")
 
 
@@ -269,20 +282,7 @@ class AdapterConformance:
         with pytest.raises(AuthenticationFailed):
             harness.adapter(valid_credentials=False, policy=ONE_TRY).services()
 
-    @pytest.mark.parametrize(
-        ("kind", "expected"),
-        [
-            (FaultKind.HTTP_500, VendorUnavailable),
-            (FaultKind.BUSY, VendorUnavailable),
-            (FaultKind.MALFORMED_XML, MalformedReply),
-            (FaultKind.TRUNCATED, MalformedReply),
-            (FaultKind.WRONG_CONTENT_TYPE, MalformedReply),
-            (FaultKind.XXE, MalformedReply),
-            (FaultKind.BILLION_LAUGHS, MalformedReply),
-            (FaultKind.HUGE_BODY, MalformedReply),
-            (FaultKind.DROP_CONNECTION, VendorUnavailable),
-        ],
-    )
+    @pytest.mark.parametrize(("kind", "expected"), HOSTILE_REPLIES)
     def test_faults_map_to_digidialog_errors(
         self, harness: ConformanceHarness, kind: FaultKind, expected: type[Exception]
     ) -> None:
