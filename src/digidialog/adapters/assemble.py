@@ -1,103 +1,44 @@
-"""Making Appointments on an adapter's hot path without validating them twice.
+"""Appointments on the adapters' hot paths: the domain's fast assembly, vendor errors.
 
-A vendor reply of 500 visits is read every night for every citizen. The
-adapters read each visit into typed values (strings from lxml, enums from
-fixed tables, UTC instants, a validated Recurrence) and check the rules the
-domain model would check; running pydantic's validation on top of that costs
-more per appointment than parsing its XML. :func:`assemble` then makes the
-instance the way ``BaseModel.model_construct`` does, specialised to
-Appointment's plain shape (no aliases, no private attributes, no post-init,
-extra fields forbidden), which ``model_construct`` itself is too general to be.
-
-The shape is checked once, at import. If a later pydantic or a changed model
-breaks it, :func:`assemble` validates instead: slower, never wrong. The
-adapters' tests compare both paths on generated input.
-
-Callers check, before assembling: ``uid`` is 1 to 255 characters, instants are
-UTC, the end is not before the start, only planned visits recur, only
-cancelled visits have a reason, only completed visits a completion time.
+:func:`digidialog.domain.assembly.assemble_appointment` makes an Appointment
+from values the reader has checked, without validating them a second time.
+Here it gets the adapters' error: a visit the domain refuses is a
+:class:`MalformedReply` naming the vendor and the rule, never the values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
 from digidialog.domain import Appointment
+from digidialog.domain.assembly import FIELDS, PLAIN, assemble_appointment
 from digidialog.errors import MalformedReply
 
-FIELDS = (
-    "uid", "series", "status", "start", "end", "service_id", "service_name", "employees",
-    "expected_duration", "recurrence", "cancellation_reason", "description", "completed_at",
-    "contact_her_id", "organizer", "location",
-)
-"""Every field of Appointment, in order: the keys an assembled appointment's values hold."""
-
-
-def _slot_setter(name: str) -> Callable[[object, object], None] | None:
-    """The ``__set__`` of the descriptor holding ``name`` (a slot of BaseModel): calling
-    it directly skips ``object.__setattr__``'s look-up."""
-    for klass in Appointment.__mro__:
-        descriptor = klass.__dict__.get(name)
-        if descriptor is not None:
-            return getattr(descriptor, "__set__", None)
-    return None
-
-
-_SETTERS = [_slot_setter(name) for name in (
-    "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")]
-
-
-def _plain_shape() -> bool:
-    fields = Appointment.model_fields
-    return (
-        all(setter is not None for setter in _SETTERS)
-        and tuple(fields) == FIELDS
-        and all(f.alias is None and f.validation_alias is None for f in fields.values())
-        and not Appointment.__private_attributes__
-        and Appointment.__pydantic_post_init__ is None
-        and not Appointment.__pydantic_root_model__
-        and Appointment.model_config.get("extra") == "forbid"
-    )
-
-
-PLAIN = _plain_shape()
-"""Whether the specialised construction applies to this pydantic and this model."""
-
-_new = Appointment.__new__
+__all__ = ["FIELDS", "PLAIN", "assemble", "validated"]
 
 
 def assemble(values: dict[str, Any], fields_set: set[str], vendor: str) -> Appointment:
-    """An Appointment holding ``values`` (every key of :data:`FIELDS`), already checked.
-
-    ``fields_set`` is what ``model_fields_set`` would be after validation (the
-    fields the caller passes rather than leaves at their default); pydantic only
-    reads it on a frozen model, so one set may be shared by every instance.
-    ``vendor`` names the EPJ in the error of the fallback path.
-    """
-    if not PLAIN:
-        return validated({k: v for k, v in values.items() if k in fields_set}, vendor)
-    set_dict, set_fields, set_extra, set_private = _SETTERS
-    made = _new(Appointment)
-    set_dict(made, values)  # type: ignore[misc]
-    set_fields(made, fields_set)  # type: ignore[misc]
-    set_extra(made, None)  # type: ignore[misc]
-    set_private(made, None)  # type: ignore[misc]
-    return made
+    """An Appointment from checked ``values`` (see :func:`assemble_appointment`)."""
+    try:
+        return assemble_appointment(values, fields_set)
+    except ValidationError as error:  # only on the fallback path
+        raise _refused(error, vendor) from None
 
 
 def validated(values: Mapping[str, Any], vendor: str) -> Appointment:
-    """The same Appointment through pydantic's validation: the reference path.
-
-    A refusal is a :class:`MalformedReply` naming the rule, never the values.
-    """
+    """The same Appointment through pydantic's validation: the reference path."""
     try:
         return Appointment.model_validate(dict(values))
     except ValidationError as error:
-        rules = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'appointment'}: {e['msg']}"
-            for e in error.errors(include_url=False, include_input=False, include_context=False)
-        )
-        raise MalformedReply(f"{vendor} sent a visit the domain refuses ({rules})") from None
+        raise _refused(error, vendor) from None
+
+
+def _refused(error: ValidationError, vendor: str) -> MalformedReply:
+    rules = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'appointment'}: {e['msg']}"
+        for e in error.errors(include_url=False, include_input=False, include_context=False)
+    )
+    return MalformedReply(f"{vendor} sent a visit the domain refuses ({rules})")

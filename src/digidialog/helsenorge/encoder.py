@@ -79,11 +79,27 @@ def encode(message: PortalMessage, *, validate: bool = True) -> bytes:
                            message.generated_at)
     else:
         text = _msghead_text(message)
-    check_characters(text)
-    data = (DECLARATION + text).encode("utf-8")
-    if validate:
-        schemas.validate(etree.fromstring(data, _OWN_OUTPUT))
+    try:
+        data = (DECLARATION + text).encode("utf-8")
+    except UnicodeEncodeError:
+        raise _unwritable() from None
+    if not validate:
+        check_characters(text)
+        return data
+    try:
+        root = etree.fromstring(data, _OWN_OUTPUT)
+    except etree.XMLSyntaxError:
+        # Our writers escape markup, so the parser refuses only characters XML cannot
+        # carry: letting it find them saves a scan of the whole text.
+        raise _unwritable() from None
+    schemas.validate(root)
     return data
+
+
+def _unwritable() -> SchemaViolation:
+    return SchemaViolation(
+        "text contains a character XML cannot carry (a control character)", location="text"
+    )
 
 
 def _check_carried(message: PortalMessage) -> None:

@@ -39,6 +39,7 @@ from digidialog.domain import (
     Weekday,
     normalise_service_id,
 )
+from digidialog.domain.assembly import FIELDS, assemble_appointment
 from digidialog.domain.timezone import (
     OSLO,
     from_oslo_wall_clock,
@@ -370,32 +371,35 @@ def to_appointment(
         # Validated, not model_copy(update=...), which skips validation and would keep the
         # paused instants on the Oslo zoneinfo instead of storing them in UTC.
         recurrence = Recurrence.model_validate({**dict(recurrence), "paused": tuple(event.paused)})
-    try:
-        return Appointment(
-            uid=event.uid or "",
-            series=event.series or None,
-            status=status,
-            start=start,
-            end=end,
-            service_id=event.service_id,
-            service_name=event.summary or None,
-            employees=tuple(event.attendees),
-            expected_duration=event.expected_duration,
-            recurrence=recurrence if status is AppointmentStatus.PLANNED else None,
-            cancellation_reason=reason if status is AppointmentStatus.CANCELLED else None,
-            description=event.description or None,
-            completed_at=event.completed if status is AppointmentStatus.COMPLETED else None,
-            contact_her_id=event.contact or None,
-            organizer=event.organizer,
-            location=event.location or None,
-        )
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise SchemaViolation(
-            f"{'.'.join(str(p) for p in first['loc']) or 'vevent'}: "
-            f"{str(first['msg']).removeprefix('Value error, ')}",
-            location=where,
-        ) from None
+    uid = event.uid or ""
+    if not uid or len(uid) > 255:
+        raise SchemaViolation("uid must be 1 to 255 characters", location=where)
+    duration = event.expected_duration
+    if duration is not None and duration.total_seconds() <= 0:
+        raise SchemaViolation("x-expected-duration must be positive", location=where)
+    # Every value is checked and typed as the model's validation would store it (instants
+    # in UTC, the state rules kept by the conditions below): see domain.assembly.
+    return assemble_appointment({
+        "uid": uid,
+        "series": event.series or None,
+        "status": status,
+        "start": start,
+        "end": end,
+        "service_id": event.service_id,
+        "service_name": event.summary or None,
+        "employees": tuple(event.attendees),
+        "expected_duration": duration,
+        "recurrence": recurrence if status is AppointmentStatus.PLANNED else None,
+        "cancellation_reason": reason if status is AppointmentStatus.CANCELLED else None,
+        "description": event.description or None,
+        "completed_at": event.completed if status is AppointmentStatus.COMPLETED else None,
+        "contact_her_id": event.contact or None,
+        "organizer": event.organizer,
+        "location": event.location or None,
+    }, _ALL_FIELDS)
+
+
+_ALL_FIELDS = set(FIELDS)
 
 
 # ---------------------------------------------------------------- writing
