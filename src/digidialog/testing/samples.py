@@ -58,17 +58,24 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=OSLO)
 
 
+def _message(
+    process: Process, function: Function, code: str, sent: datetime, *, to_portal: bool,
+    **fields: object,
+) -> PortalMessage:
+    """A message between the portal and the home nursing service about the sample citizen."""
+    sender, receiver = (HOME_NURSING, HELSENORGE) if to_portal else (HELSENORGE, HOME_NURSING)
+    values: dict[str, object] = {
+        "process": process.value, "function": function, "code": code, "msg_id": new_msg_id(),
+        "generated_at": sent, "sender": sender, "receiver": receiver, "patient": CITIZEN,
+    }
+    values.update(fields)
+    return PortalMessage.model_validate(values)
+
+
 def citizen_message(sent: datetime, *, by_proxy: bool = True) -> PortalMessage:
     """A relative, holding a fullmakt, asks the home nursing service something (HE)."""
-    return PortalMessage(
-        process=Process.EKONTAKT.value,
-        function=Function.CITIZEN_MESSAGE,
-        code="HE",
-        msg_id=new_msg_id(),
-        generated_at=sent,
-        sender=HELSENORGE,
-        receiver=HOME_NURSING,
-        patient=CITIZEN,
+    return _message(
+        Process.EKONTAKT, Function.CITIZEN_MESSAGE, "HE", sent, to_portal=False,
         on_behalf_of=RELATIVE if by_proxy else None,
         subject="Nøkkelboks",
         body="Kan dere bruke ny kode til nøkkelboksen fra i morgen? Koden står i meldingen "
@@ -79,15 +86,9 @@ def citizen_message(sent: datetime, *, by_proxy: bool = True) -> PortalMessage:
 def service_reply(question: PortalMessage, sent: datetime, author: str) -> PortalMessage:
     """The service answers a citizen's message (19), naming the staff member."""
     root = question.conversation.root if question.conversation else question.msg_id
-    return PortalMessage(
-        process=Process.EKONTAKT.value,
-        function=Function.SERVICE_REPLY,
-        code="19",
-        msg_id=new_msg_id(),
-        generated_at=sent,
+    return _message(
+        Process.EKONTAKT, Function.SERVICE_REPLY, "19", sent, to_portal=True,
         conversation=Conversation(parent=question.msg_id, root=root),
-        sender=HOME_NURSING,
-        receiver=HELSENORGE,
         patient=question.patient,
         subject="Nøkkelboks",
         body="Takk for beskjed. Vi bruker ny kode fra i morgen tidlig.",
@@ -97,16 +98,9 @@ def service_reply(question: PortalMessage, sent: datetime, author: str) -> Porta
 
 def planned_appointments_request(sent: datetime) -> PortalMessage:
     """Helsenorge asks for the citizen's planned visits (HentPlanlagteTimer, synchronous)."""
-    return PortalMessage(
-        process=Process.TIMERESERVASJON.value,
-        function=Function.PLANNED_APPOINTMENTS_REQUEST,
-        code="HBT",
-        msg_id=new_msg_id(),
-        generated_at=sent,
-        ack=False,
-        sender=HELSENORGE,
-        receiver=HOME_NURSING,
-        patient=CITIZEN,
+    return _message(
+        Process.TIMERESERVASJON, Function.PLANNED_APPOINTMENTS_REQUEST, "HBT", sent,
+        to_portal=False, ack=False,
     )
 
 
@@ -164,16 +158,10 @@ def sample_appointments(today: date) -> tuple[Appointment, ...]:
 
 def planned_appointments_reply(request: PortalMessage, today: date) -> PortalMessage:
     """The answer to HentPlanlagteTimer: 01 with the visits from today on."""
-    return PortalMessage(
-        process=Process.TIMERESERVASJON.value,
-        function=Function.PLANNED_APPOINTMENTS_REPLY,
-        code="01",
-        msg_id=new_msg_id(),
-        generated_at=request.generated_at + timedelta(seconds=1),
-        ack=False,
+    return _message(
+        Process.TIMERESERVASJON, Function.PLANNED_APPOINTMENTS_REPLY, "01",
+        request.generated_at + timedelta(seconds=1), to_portal=True, ack=False,
         conversation=Conversation(parent=request.msg_id, root=request.msg_id),
-        sender=HOME_NURSING,
-        receiver=HELSENORGE,
         patient=request.patient,
         appointments=sample_appointments(today),
     )
@@ -181,15 +169,9 @@ def planned_appointments_reply(request: PortalMessage, today: date) -> PortalMes
 
 def period_cancellation(sent: datetime, first_day: date, days: int) -> PortalMessage:
     """A relative cancels every visit of both services for a period (ART, period form)."""
-    return PortalMessage(
-        process=Process.AVTALEAVBESTILLING.value,
-        function=Function.CANCELLATION_REQUEST,
-        code="ART",
-        msg_id=new_msg_id(),
-        generated_at=sent,
-        sender=HELSENORGE,
-        receiver=HOME_NURSING,
-        patient=CITIZEN,
+    return _message(
+        Process.AVTALEAVBESTILLING, Function.CANCELLATION_REQUEST, "ART", sent,
+        to_portal=False,
         on_behalf_of=RELATIVE,
         cancellation=Cancellation(
             kind=CancellationKind.PERIOD,
@@ -206,15 +188,9 @@ def cancellation_reply(
     request: PortalMessage, sent: datetime, affected: tuple[Appointment, ...]
 ) -> PortalMessage:
     """The municipality accepts a cancellation (08), naming the visits it cancelled."""
-    return PortalMessage(
-        process=request.process,
-        function=Function.CANCELLATION_REPLY,
-        code="08",
-        msg_id=new_msg_id(),
-        generated_at=sent,
+    return _message(
+        Process(request.process), Function.CANCELLATION_REPLY, "08", sent, to_portal=True,
         conversation=Conversation(parent=request.msg_id, root=request.msg_id),
-        sender=HOME_NURSING,
-        receiver=HELSENORGE,
         patient=request.patient,
         decision=CancellationOutcome.ACCEPTED,
         body="Besøkene er avlyst. God ferie!",
@@ -224,22 +200,14 @@ def cancellation_reply(
 
 def completed_visit(visit: Appointment, done_at: datetime) -> PortalMessage:
     """A visit registered done, pushed in real time (Avtaleutsending MOA, COMPLETED)."""
-    completed = visit.model_copy(
-        update={
-            "status": AppointmentStatus.COMPLETED,
-            "completed_at": done_at,
-            "description": "Medisiner gitt, sårstell utført.",
-        }
-    )
-    return PortalMessage(
-        process=Process.AVTALEUTSENDING.value,
-        function=Function.APPOINTMENT_NOTICE,
-        code="MOA",
-        msg_id=new_msg_id(),
-        generated_at=done_at,
-        sender=HOME_NURSING,
-        receiver=HELSENORGE,
-        patient=CITIZEN,
+    completed = Appointment.model_validate({
+        **dict(visit),
+        "status": AppointmentStatus.COMPLETED,
+        "completed_at": done_at,
+        "description": "Medisiner gitt, sårstell utført.",
+    })
+    return _message(
+        Process.AVTALEUTSENDING, Function.APPOINTMENT_NOTICE, "MOA", done_at, to_portal=True,
         appointments=(completed,),
     )
 
@@ -248,15 +216,9 @@ def receipt_for(
     message: PortalMessage, sent: datetime, *, error: str | None = None
 ) -> PortalMessage:
     """The AppRec the receiver of ``message`` sends back: OK, or rejected with ``error``."""
-    return PortalMessage(
-        process=Process.APPREC.value,
-        function=Function.RECEIPT,
-        code="2" if error else "1",
-        msg_id=new_msg_id(),
-        generated_at=sent,
-        ack=False,
-        sender=message.receiver,
-        receiver=message.sender,
+    return _message(
+        Process.APPREC, Function.RECEIPT, "2" if error else "1", sent, to_portal=True,
+        ack=False, sender=message.receiver, receiver=message.sender, patient=None,
         receipt=Receipt(
             status=ReceiptStatus.REJECTED if error else ReceiptStatus.OK,
             errors=(ReceiptError(code=error),) if error else (),
@@ -269,34 +231,21 @@ def receipt_for(
 
 def service_overview(sent: datetime, since: date) -> PortalMessage:
     """The citizen's full list of open services (TjenesteOversikt)."""
-    return PortalMessage(
-        process=Process.TJENESTEOVERSIKT.value,
-        function=Function.SERVICE_OVERVIEW,
-        code="Oversikt",
-        msg_id=new_msg_id(),
-        generated_at=sent,
-        sender=HOME_NURSING,
-        receiver=HELSENORGE,
-        patient=CITIZEN,
-        services=(
-            OverviewEntry(service_id=HOME_NURSING_ID, name="Hjemmesykepleie",
-                          her_id=HOME_NURSING.her_ids[1], start=since),
-            OverviewEntry(service_id=PRACTICAL_HELP_ID, name="Praktisk bistand",
-                          her_id=HOME_NURSING.her_ids[1], start=since),
-        ),
+    entries = tuple(
+        OverviewEntry(service_id=service_id, name=name, her_id=HOME_NURSING.her_ids[1] or "",
+                      start=since)
+        for service_id, name in ((HOME_NURSING_ID, "Hjemmesykepleie"),
+                                 (PRACTICAL_HELP_ID, "Praktisk bistand"))
+    )
+    return _message(
+        Process.TJENESTEOVERSIKT, Function.SERVICE_OVERVIEW, "Oversikt", sent, to_portal=True,
+        services=entries,
     )
 
 
 def digital_status_change(sent: datetime, status: DigitalStatus) -> PortalMessage:
     """Helsenorge says the citizen became active or inactive (SDAB)."""
-    return PortalMessage(
-        process=Process.DIGITALBRUKER.value,
-        function=Function.DIGITAL_STATUS_CHANGE,
-        code="SDAB",
-        msg_id=new_msg_id(),
-        generated_at=sent,
-        sender=HELSENORGE,
-        receiver=HOME_NURSING,
-        patient=CITIZEN,
+    return _message(
+        Process.DIGITALBRUKER, Function.DIGITAL_STATUS_CHANGE, "SDAB", sent, to_portal=False,
         digital_status=status,
     )
