@@ -325,9 +325,9 @@ def _party_text(party: Party) -> str:
         her_id = party.her_ids[level]
         org = party.org_numbers[level] if party.org_numbers else None
         if org is not None:
-            opened.append(_ident_text(org, "ENH", "Organisasjonsnummeret i Enhetsregister"))
+            opened.append(_ident_text(org, "ENH"))
         if her_id is not None:
-            opened.append(_ident_text(her_id, "HER", "HER-id"))
+            opened.append(_ident_text(her_id, "HER"))
     return "".join(opened) + "</Organisation>" * len(party.names)
 
 
@@ -338,7 +338,7 @@ _ORG_ID_TYPES = {
 }
 
 
-def _ident_text(value: str, kind: str, _display: str) -> str:
+def _ident_text(value: str, kind: str) -> str:
     return f"<Ident>{leaf('Id', value)}{_ORG_ID_TYPES[kind]}</Ident>"
 
 

@@ -1,4 +1,4 @@
-"""Small helpers for reading and writing element trees, shared by every codec."""
+"""Small helpers for reading element trees, shared by every codec (writers build text)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def need(parent: etree._Element, tag: str) -> etree._Element:
     """The first child named ``tag``, or a :class:`SchemaViolation` naming it."""
     found = next(parent.iterchildren(tag), None)
     if found is None:
-        raise SchemaViolation(f"missing {etree.QName(tag).localname}", location=_where(parent))
+        raise SchemaViolation(f"missing {etree.QName(tag).localname}", location=where(parent))
     return found
 
 
@@ -42,13 +42,8 @@ def need_text(parent: etree._Element, tag: str) -> str:
     """Stripped text of a mandatory child."""
     value = (need(parent, tag).text or "").strip()
     if not value:
-        raise SchemaViolation(f"{etree.QName(tag).localname} is empty", location=_where(parent))
+        raise SchemaViolation(f"{etree.QName(tag).localname} is empty", location=where(parent))
     return value
-
-
-def attr(element: etree._Element, name: str) -> str | None:
-    """An attribute's value, or ``None``."""
-    return element.get(name)
 
 
 def root_element(tag: str, default_namespace: str, **prefixes: str) -> etree._Element:
@@ -63,18 +58,6 @@ def line_of(element: etree._Element) -> int | None:
     return cast("int | None", element.sourceline)
 
 
-def sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    """Append a child element with optional text and attributes."""
-    element = etree.SubElement(parent, tag, attrs) if attrs else etree.SubElement(parent, tag)
-    if text is not None:
-        element.text = text
-    return element
-
-
-def _where(element: etree._Element) -> str:
-    return f"{etree.QName(element).localname} (line {element.sourceline})"
-
-
 def where(element: etree._Element) -> str:
     """A location for error messages: element name and line."""
-    return _where(element)
+    return f"{etree.QName(element).localname} (line {element.sourceline})"
