@@ -92,7 +92,7 @@ _RECUR, _FREQ, _INTERVAL, _BYDAY, _UNTIL, _COUNT = (
 _TEXTUAL = frozenset({_TEXT, _URI, _UID})
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """The properties of one VEVENT, read but not yet given a domain meaning."""
 
@@ -150,7 +150,7 @@ def _read_event(vevent: etree._Element, warnings: list[str]) -> Event:
             continue
         name = _TIME_PROPERTIES.get(tag)
         if name is not None:
-            setattr(event, name, _when(prop, name, line_of(prop)))
+            setattr(event, name, _when(prop, name))
             continue
         reader = _READERS.get(tag)
         if reader is not None:
@@ -166,28 +166,38 @@ def _text(prop: etree._Element) -> str:
     return ""
 
 
-def _when(prop: etree._Element, name: str, line: int | None) -> datetime:
+def _when(prop: etree._Element, name: str) -> datetime:
+    # The property element travels instead of its line: a line is looked up only for an
+    # error message, and a 200-visit reply reads some 500 times.
     for value in prop:
         if value.tag == _DATE_TIME:
-            return parse_date_time(value.text or "", name, line)
+            return parse_date_time(value.text or "", name, prop)
         if value.tag == _DATE:
-            day = _parse_date(value.text or "", f"{name} (line {line})")
+            day = _parse_date(value.text or "", f"{name} (line {line_of(prop)})")
             return from_oslo_wall_clock(datetime.combine(day, time()))
-    raise SchemaViolation("a date-time value is missing", location=f"{name} (line {line})")
+    raise SchemaViolation("a date-time value is missing",
+                          location=f"{name} (line {line_of(prop)})")
 
 
-def parse_date_time(raw: str, name: str, line: int | None = None) -> datetime:
-    """An xCal date-time (an instant in UTC): ``...Z`` is UTC, no offset is the Oslo clock."""
+def parse_date_time(raw: str, name: str, element: etree._Element | None = None) -> datetime:
+    """An xCal date-time (an instant in UTC): ``...Z`` is UTC, no offset is the Oslo clock.
+
+    ``element``, when given, locates an error by its line.
+    """
     try:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise SchemaViolation("not a valid date-time", location=f"{name} (line {line})") from None
+        raise SchemaViolation("not a valid date-time", location=_at(name, element)) from None
     if value.tzinfo is not None:
         return value.astimezone(UTC)
     try:
         return from_oslo_wall_clock(value)
     except ValueError as error:
-        raise SchemaViolation(str(error), location=f"{name} (line {line})") from None
+        raise SchemaViolation(str(error), location=_at(name, element)) from None
+
+
+def _at(name: str, element: etree._Element | None) -> str:
+    return name if element is None else f"{name} (line {line_of(element)})"
 
 
 def _parse_date(raw: str, where: str) -> date:
@@ -236,7 +246,7 @@ def _read_recurrence(event: Event, prop: etree._Element, warnings: list[str]) ->
     until_element = child(recur, _UNTIL)
     until = (
         None if until_element is None
-        else to_oslo(_when(until_element, "until", line_of(prop))).date()
+        else to_oslo(_when(until_element, "until")).date()
     )
     count_text = text_of(recur, _COUNT)
     try:
@@ -277,7 +287,7 @@ def _read_expected(event: Event, prop: etree._Element, warnings: list[str]) -> N
 
 
 def _read_exdate(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
-    event.paused.append(_when(prop, "exdate", line_of(prop)))
+    event.paused.append(_when(prop, "exdate"))
 
 
 def _read_attendee(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
@@ -293,7 +303,7 @@ def _read_organizer(event: Event, prop: etree._Element, _warnings: list[str]) ->
 def _read_completed(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
     for value in prop:
         if value.tag in (x("utc-date-time"), _DATE_TIME):
-            event.completed = parse_date_time(value.text or "", "completed", line_of(prop))
+            event.completed = parse_date_time(value.text or "", "completed", prop)
 
 
 _TEXT_PROPERTIES = {
