@@ -26,9 +26,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import cast
 
 from lxml import etree
-from pydantic import ValidationError
 
 from digidialog.domain import (
     Appointment,
@@ -39,7 +40,12 @@ from digidialog.domain import (
     Weekday,
     normalise_service_id,
 )
-from digidialog.domain.assembly import FIELDS, assemble_appointment
+from digidialog.domain.assembly import (
+    FIELDS,
+    RECURRENCE_FIELDS,
+    assemble_appointment,
+    assemble_recurrence,
+)
 from digidialog.domain.timezone import (
     OSLO,
     from_oslo_wall_clock,
@@ -50,11 +56,12 @@ from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.message import Cancellation
 from digidialog.helsenorge.names import XCAL, q
 from digidialog.helsenorge.xmltext import esc, leaf
-from digidialog.helsenorge.xmltree import child, line_of, text_of
+from digidialog.helsenorge.xmltree import line_of
 
 TIME_WINDOW = "Tidsvindu"
 CANCELLATION_PERIOD = "Avbestillingsperiode"
 SERVICE_PREFIX = "TjenesteId:"
+_SERVICE_PREFIX_LOWER = SERVICE_PREFIX.lower()
 UNKNOWN_ADDRESS = "mailto:ikke-oppgitt@helsenorge.invalid"
 """cal-address is mandatory; ``.invalid`` says plainly that no address is known."""
 
@@ -83,13 +90,12 @@ def x(local: str) -> str:
     return q(XCAL, local)
 
 
-_TEXT, _DATE_TIME, _DATE, _URI = x("text"), x("date-time"), x("date"), x("uri")
+_TEXT = x("text")
 # Tags looked up for every VEVENT, spelled out once rather than per call.
 _UID, _PROPERTIES, _PARAMETERS, _CN = x("uid"), x("properties"), x("parameters"), x("cn")
 _RECUR, _FREQ, _INTERVAL, _BYDAY, _UNTIL, _COUNT = (
     x("recur"), x("freq"), x("interval"), x("byday"), x("until"), x("count")
 )
-_TEXTUAL = frozenset({_TEXT, _URI, _UID})
 
 
 @dataclass(slots=True)
@@ -113,13 +119,24 @@ class Event:
     organizer: str | None = None
     cancellation_reason: str | None = None
     completed: datetime | None = None
-    line: int | None = None
+    element: etree._Element | None = None
+    """The VEVENT read, kept to name its line in an error (looked up only then)."""
+
+    @property
+    def line(self) -> int | None:
+        """The VEVENT's source line, if it was read from a document."""
+        return None if self.element is None else line_of(self.element)
+
+    @property
+    def where(self) -> str:
+        """The VEVENT and its line, to locate an error."""
+        return f"vevent (line {self.line})"
 
     @property
     def service_id(self) -> str | None:
         """The TjenesteId named in categories, normalised."""
         for category in self.categories:
-            if category.strip().lower().startswith(SERVICE_PREFIX.lower()):
+            if category.lower().startswith(_SERVICE_PREFIX_LOWER):
                 return normalise_service_id(category)
         return None
 
@@ -128,55 +145,98 @@ class Event:
 
 
 def read_events(root: etree._Element, warnings: list[str]) -> list[Event]:
-    """Every VEVENT of an ``icalendar`` element, in document order."""
-    if root.tag != x("icalendar"):
+    """Every VEVENT of an ``icalendar`` element, in document order.
+
+    The document has passed the schema, so every property holds its optional
+    ``parameters`` first and its value element last; the readers rely on that.
+    """
+    if root.tag != _ICALENDAR:
         raise SchemaViolation("expected an xCal icalendar element", location="iCalendar")
-    return [_read_event(v, warnings) for v in root.iter(x("vevent"))]
+    # Every property of every VEVENT comes from one XPath call, and their tags from one
+    # tight loop: a reply of 200 visits holds some 2500 properties, and making their
+    # proxies in C, not one VEVENT at a time, is a fifth of reading them. The sizes of
+    # the property sets split the list again. Where the shape is not the plain one (a
+    # VEVENT without properties), each VEVENT is read on its own instead.
+    property_sets = cast("list[etree._Element]", _PROPERTY_SETS(root))
+    properties = cast("list[etree._Element]", _ALL_PROPERTIES(root))
+    sizes = [len(property_set) for property_set in property_sets]
+    if sum(sizes) != len(properties) or _VEVENT_COUNT(root) != len(property_sets):
+        return [_read_event(v, _pairs_of(v), warnings) for v in root.iter(_VEVENT)]
+    tags = [prop.tag for prop in properties]
+    events = []
+    start = 0
+    for property_set, size in zip(property_sets, sizes, strict=True):
+        stop = start + size
+        pairs = list(zip(tags[start:stop], properties[start:stop], strict=True))
+        events.append(_read_event(property_set.getparent(), pairs, warnings))
+        start = stop
+    return events
 
 
-def _read_event(vevent: etree._Element, warnings: list[str]) -> Event:
-    event = Event(line=line_of(vevent))
-    properties = child(vevent, _PROPERTIES)
-    if properties is None:
-        return event
-    # One pass over the properties. Text and time properties (most of them) are read
-    # inline: a reply of 200 visits holds some 4000 properties, and a function call
-    # per property is a visible share of decoding.
-    for prop in properties:
-        tag = prop.tag
-        name = _TEXT_PROPERTIES.get(tag)
-        if name is not None:
-            setattr(event, name, _text(prop))
-            continue
-        name = _TIME_PROPERTIES.get(tag)
-        if name is not None:
-            setattr(event, name, _when(prop, name))
-            continue
-        reader = _READERS.get(tag)
-        if reader is not None:
+def _pairs_of(vevent: etree._Element) -> list[tuple[str, etree._Element]]:
+    # A VEVENT holds at most a properties and a components element, in that order.
+    for part in vevent:
+        if part.tag == _PROPERTIES:
+            return [(prop.tag, prop) for prop in part]
+    return []
+
+
+def _read_event(
+    vevent: etree._Element | None, pairs: list[tuple[str, etree._Element]], warnings: list[str]
+) -> Event:
+    # A later duplicate wins; the few properties that may repeat are gathered from the
+    # pairs, only where they occur. (lxml's tag-filtered iterchildren() would be
+    # shorter, but setting up its tag matcher costs more than scanning these pairs.)
+    found = dict(pairs)
+    get = found.get
+    start, end = get(_DTSTART), get(_DTEND)
+    event = Event(
+        start=None if start is None else _when(start, "dtstart"),
+        end=None if end is None else _when(end, "dtend"),
+        uid=_value(get(_UID)),
+        series=_value(get(_RELATED_TO)),
+        contact=_value(get(_CONTACT)),
+        status=_value(get(_STATUS)),
+        summary=_value(get(_SUMMARY)),
+        description=_value(get(_DESCRIPTION)),
+        location=_value(get(_LOCATION)),
+        categories=[] if _CATEGORIES not in found else [
+            (text.text or "").strip()
+            for tag, prop in pairs if tag == _CATEGORIES
+            for text in prop if text.tag == _TEXT
+        ],
+        paused=[] if _EXDATE not in found else [
+            _when(prop, "exdate") for tag, prop in pairs if tag == _EXDATE
+        ],
+        attendees=[] if _ATTENDEE not in found else [
+            name for tag, prop in pairs if tag == _ATTENDEE and (name := _cn(prop))
+        ],
+        cancellation_reason=_value(get(_CANCELLATION_REASON)),
+        element=vevent,
+    )
+    for tag, reader in _READERS.items():
+        prop = get(tag)
+        if prop is not None:
             reader(event, prop, warnings)
     return event
 
 
-def _text(prop: etree._Element) -> str:
-    # Plain loops over the few children: cheaper than lxml's find() or tag-filtered iterators.
-    for value in prop:
-        if value.tag in _TEXTUAL:
-            return (value.text or "").strip()
-    return ""
+def _value(prop: etree._Element | None) -> str | None:
+    # The text of a property's value (its last child); absent and empty read alike,
+    # since every consumer treats both as "not given".
+    if prop is None:
+        return None
+    return (prop[-1].text or "").strip() or None
 
 
 def _when(prop: etree._Element, name: str) -> datetime:
-    # The property element travels instead of its line: a line is looked up only for an
-    # error message, and a 200-visit reply reads some 500 times.
-    for value in prop:
-        if value.tag == _DATE_TIME:
-            return parse_date_time(value.text or "", name, prop)
-        if value.tag == _DATE:
-            day = _parse_date(value.text or "", f"{name} (line {line_of(prop)})")
-            return from_oslo_wall_clock(datetime.combine(day, time()))
-    raise SchemaViolation("a date-time value is missing",
-                          location=f"{name} (line {line_of(prop)})")
+    # A DATE-TIME value has a "T" and a DATE has none: both are pattern-checked by the
+    # schema, so the text says which one the last child is without reading its tag.
+    raw = prop[-1].text or ""
+    if "T" in raw:
+        return parse_date_time(raw, name, prop)
+    day = _parse_date(raw, name, prop)
+    return from_oslo_wall_clock(datetime.combine(day, time()))
 
 
 def parse_date_time(raw: str, name: str, element: etree._Element | None = None) -> datetime:
@@ -200,100 +260,123 @@ def _at(name: str, element: etree._Element | None) -> str:
     return name if element is None else f"{name} (line {line_of(element)})"
 
 
-def _parse_date(raw: str, where: str) -> date:
+def _parse_date(raw: str, name: str, element: etree._Element) -> date:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise SchemaViolation("not a valid date", location=where) from None
+        raise SchemaViolation("not a valid date", location=_at(name, element)) from None
+
+
+def _until_date(until: etree._Element) -> date:
+    # A DATE is the last day itself; a DATE-TIME counts by the Oslo date it falls on.
+    raw = until[-1].text or ""
+    if "T" in raw:
+        return to_oslo(parse_date_time(raw, "until", until)).date()
+    return _parse_date(raw, "until", until)
 
 
 def parse_duration(raw: str, where: str, warnings: list[str]) -> timedelta:
     """An iCalendar duration; ``P30M`` (as in the guide's example) means 30 minutes."""
-    match = _DURATION.match(raw.strip())
-    if not match or raw.strip() in {"P", "PT"}:
+    read = _duration(raw.strip())
+    if read is None:
         raise SchemaViolation("not a valid duration", location=where)
-    parts = {k: int(v) for k, v in match.groupdict().items() if v}
-    if "m" in parts:
+    value, as_minutes = read
+    if as_minutes:
         warnings.append(f"{where}: duration {raw.strip()!r} read as minutes (written PT..M)")
+    return value
+
+
+@lru_cache(maxsize=1024)
+def _duration(raw: str) -> tuple[timedelta, bool] | None:
+    # A reply repeats a handful of durations (PT30M, PT45M) hundreds of times.
+    match = _DURATION.match(raw)
+    if not match or raw in {"P", "PT"}:
+        return None
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
     return timedelta(
         weeks=parts.get("w", 0),
         days=parts.get("d", 0),
         hours=parts.get("h", 0),
         minutes=parts.get("tm", 0) + parts.get("m", 0),
         seconds=parts.get("s", 0),
-    )
+    ), "m" in parts
 
 
-def _read_recurrence(event: Event, prop: etree._Element, warnings: list[str]) -> None:
-    recur = child(prop, _RECUR)
-    where = f"rrule (line {prop.sourceline})"
-    if recur is None:
-        raise SchemaViolation("rrule without recur", location=where)
-    frequency = (text_of(recur, _FREQ) or "").strip()
-    if frequency not in Frequency.__members__:
-        raise SchemaViolation(
-            f"only DAILY and WEEKLY recurrences are supported, not {frequency[:20]!r}",
-            location=where,
-        )
-    interval_text = (text_of(recur, _INTERVAL) or "").strip()
+def _read_recurrence(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
+    def invalid(reason: str) -> SchemaViolation:
+        # The line is looked up only when there is something to report.
+        return SchemaViolation(reason, location=f"rrule (line {line_of(prop)})")
+
+    recur = prop[-1]
+    if recur.tag != _RECUR:
+        raise invalid("rrule without recur")
+    parts: dict[str, str] = {}
     days: list[Weekday] = []
-    for byday in recur.iterchildren(_BYDAY):
-        for token in (byday.text or "").replace(" ", "").split(","):
-            if token and token not in Weekday.__members__:
-                raise SchemaViolation(f"unknown weekday {token[:5]!r}", location=where)
-            if token and Weekday(token) not in days:
-                days.append(Weekday(token))
-    until_element = child(recur, _UNTIL)
-    until = (
-        None if until_element is None
-        else to_oslo(_when(until_element, "until")).date()
-    )
-    count_text = text_of(recur, _COUNT)
-    try:
-        event.recurrence = Recurrence(
-            frequency=Frequency(frequency),
-            interval=int(interval_text) if interval_text else 1,
-            by_day=tuple(days),
-            until=until,
-            count=int(count_text) if count_text else None,
-        )
-    except (ValidationError, ValueError) as error:
-        raise SchemaViolation(
-            f"invalid recurrence: {error.__class__.__name__}", location=where
-        ) from None
+    until_element: etree._Element | None = None
+    for part in recur:
+        tag = part.tag
+        if tag == _BYDAY:
+            for token in (part.text or "").replace(" ", "").split(","):
+                if token and token not in Weekday.__members__:
+                    raise invalid(f"unknown weekday {token[:5]!r}")
+                if token and Weekday(token) not in days:
+                    days.append(Weekday(token))
+        elif tag == _UNTIL:
+            until_element = until_element if until_element is not None else part
+        else:
+            parts.setdefault(tag, (part.text or "").strip())
+    frequency = Frequency.__members__.get(parts.get(_FREQ, ""))
+    if frequency is None:
+        raise invalid("only DAILY and WEEKLY recurrences are supported, "
+                      f"not {parts.get(_FREQ, '')[:20]!r}")
+    until = None if until_element is None else _until_date(until_element)
+    interval_text, count_text = parts.get(_INTERVAL) or "1", parts.get(_COUNT)
+    if not _is_whole_number(interval_text) or not 1 <= int(interval_text) <= _MAX_INTERVAL:
+        raise invalid(f"invalid recurrence: interval must be a whole number 1 to {_MAX_INTERVAL}")
+    if count_text and (not _is_whole_number(count_text) or int(count_text) < 1):
+        raise invalid("invalid recurrence: count must be a whole number, at least 1")
+    if until is not None and count_text:
+        raise invalid("invalid recurrence: it ends by until or by count, not both")
+    # Every rule of Recurrence checked above (weekdays are unique by construction), so
+    # it is assembled rather than validated a second time: see domain.assembly.
+    event.recurrence = assemble_recurrence({
+        "frequency": frequency,
+        "interval": int(interval_text),
+        "by_day": tuple(days),
+        "until": until,
+        "count": int(count_text) if count_text else None,
+        "paused": tuple(event.paused),
+    }, _ALL_RECURRENCE_FIELDS)
+
+
+def _is_whole_number(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit()
+
+
+_MAX_INTERVAL = next(
+    rule.le for rule in Recurrence.model_fields["interval"].metadata if hasattr(rule, "le")
+)
+_ALL_RECURRENCE_FIELDS = set(RECURRENCE_FIELDS)
 
 
 def _cn(prop: etree._Element) -> str | None:
-    # The first parameters/cn/text in document order, as find() with that path
-    # would give, without the cost of lxml's Python ElementPath.
-    for parameters in prop:
-        if parameters.tag == _PARAMETERS:
-            for cn in parameters:
-                if cn.tag == _CN:
-                    for text in cn:
-                        if text.tag == _TEXT:
-                            return (text.text or "").strip() or None
+    # The common name parameter, read by position where the schema fixes it: parameters
+    # come first in a property, and a cn parameter holds one text value.
+    parameters = prop[0]
+    if parameters.tag == _PARAMETERS:
+        for parameter in parameters:
+            if parameter.tag == _CN:
+                return (parameter[-1].text or "").strip() or None
     return None
 
 
-def _read_categories(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
-    event.categories.extend((t.text or "").strip() for t in prop.iterchildren(_TEXT))
-
-
 def _read_expected(event: Event, prop: etree._Element, warnings: list[str]) -> None:
-    raw = prop.findtext(x("duration")) or ""
-    where = f"x-expected-duration (line {prop.sourceline})"
-    event.expected_duration = parse_duration(raw, where, warnings)
-
-
-def _read_exdate(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
-    event.paused.append(_when(prop, "exdate"))
-
-
-def _read_attendee(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
-    name = _cn(prop)
-    if name:
-        event.attendees.append(name)
+    raw = (prop[-1].text or "").strip()
+    read = _duration(raw)
+    if read is None or read[1]:  # refused, or read with a warning: both name the line
+        read = (parse_duration(raw, f"x-expected-duration (line {line_of(prop)})", warnings),
+                False)
+    event.expected_duration = read[0]
 
 
 def _read_organizer(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
@@ -301,28 +384,25 @@ def _read_organizer(event: Event, prop: etree._Element, _warnings: list[str]) ->
 
 
 def _read_completed(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
-    for value in prop:
-        if value.tag in (x("utc-date-time"), _DATE_TIME):
-            event.completed = parse_date_time(value.text or "", "completed", prop)
+    event.completed = parse_date_time(prop[-1].text or "", "completed", prop)
 
 
-_TEXT_PROPERTIES = {
-    x("uid"): "uid",
-    x("related-to"): "series",
-    x("contact"): "contact",
-    x("status"): "status",
-    x("summary"): "summary",
-    x("description"): "description",
-    x("location"): "location",
-    x("x-cancellation-reason"): "cancellation_reason",
-}
-_TIME_PROPERTIES = {x("dtstart"): "start", x("dtend"): "end"}
+_ICALENDAR, _VEVENT, _DTSTART, _DTEND, _CATEGORIES, _ATTENDEE, _EXDATE = (
+    x("icalendar"), x("vevent"), x("dtstart"), x("dtend"), x("categories"), x("attendee"),
+    x("exdate"),
+)
+_IN_VEVENTS = "x:vcalendar/x:components/x:vevent"
+_PROPERTY_SETS = etree.XPath(f"{_IN_VEVENTS}/x:properties", namespaces={"x": XCAL})
+_ALL_PROPERTIES = etree.XPath(f"{_IN_VEVENTS}/x:properties/*", namespaces={"x": XCAL})
+_VEVENT_COUNT = etree.XPath(f"count({_IN_VEVENTS})", namespaces={"x": XCAL})
+_RELATED_TO, _CONTACT, _STATUS, _SUMMARY, _DESCRIPTION, _LOCATION, _CANCELLATION_REASON = (
+    x("related-to"), x("contact"), x("status"), x("summary"), x("description"),
+    x("location"), x("x-cancellation-reason"),
+)
+# Read after the rest of the event: the recurrence takes the paused occurrences along.
 _READERS: dict[str, Callable[[Event, etree._Element, list[str]], None]] = {
-    x("categories"): _read_categories,
     x("x-expected-duration"): _read_expected,
     x("rrule"): _read_recurrence,
-    x("exdate"): _read_exdate,
-    x("attendee"): _read_attendee,
     x("organizer"): _read_organizer,
     x("completed"): _read_completed,
 }
@@ -336,15 +416,16 @@ def event_times(event: Event, warnings: list[str]) -> tuple[datetime, datetime]:
     taken as that clock time on the start's day if that is later, else as the
     start itself; either way a warning says so.
     """
-    where = f"vevent (line {event.line})"
     if event.start is None:
-        raise SchemaViolation("dtstart is missing", location=where)
+        raise SchemaViolation("dtstart is missing", location=event.where)
     end = event.end or event.start
     if end < event.start:
         local_start = to_oslo(event.start)
         candidate = datetime.combine(local_start.date(), to_oslo(end).time(), tzinfo=OSLO)
         end = candidate if candidate >= event.start else event.start
-        warnings.append(f"{where}: dtend before dtstart; end taken as {to_oslo(end).isoformat()}")
+        warnings.append(
+            f"{event.where}: dtend before dtstart; end taken as {to_oslo(end).isoformat()}"
+        )
     return event.start, end
 
 
@@ -361,12 +442,13 @@ def to_appointment(
     accepted is cancelled); failing that, a time window or a recurrence means
     planned, an exact time assigned.
     """
-    where = f"vevent (line {event.line})"
-    start, end = event_times(event, warnings)
+    start, end = event.start, event.end
+    if start is None or end is None or end < start:
+        start, end = event_times(event, warnings)
     status = _XCAL_TO_STATUS.get((event.status or "").upper())
     if status is None:
         if event.status:
-            raise SchemaViolation(f"unknown status {event.status[:20]!r}", location=where)
+            raise SchemaViolation(f"unknown status {event.status[:20]!r}", location=event.where)
         planned = event.recurrence is not None or TIME_WINDOW in event.categories
         status = default_status or (
             AppointmentStatus.PLANNED if planned else AppointmentStatus.ASSIGNED
@@ -375,18 +457,13 @@ def to_appointment(
     if event.cancellation_reason:
         reason = _XCAL_TO_REASON.get(event.cancellation_reason)
         if reason is None:
-            raise SchemaViolation("unknown x-cancellation-reason", location=where)
-    recurrence = event.recurrence
-    if recurrence is not None and event.paused:
-        # Validated, not model_copy(update=...), which skips validation and would keep the
-        # paused instants on the Oslo zoneinfo instead of storing them in UTC.
-        recurrence = Recurrence.model_validate({**dict(recurrence), "paused": tuple(event.paused)})
+            raise SchemaViolation("unknown x-cancellation-reason", location=event.where)
     uid = event.uid or ""
     if not uid or len(uid) > 255:
-        raise SchemaViolation("uid must be 1 to 255 characters", location=where)
+        raise SchemaViolation("uid must be 1 to 255 characters", location=event.where)
     duration = event.expected_duration
-    if duration is not None and duration.total_seconds() <= 0:
-        raise SchemaViolation("x-expected-duration must be positive", location=where)
+    if duration is not None and duration <= _NO_TIME:
+        raise SchemaViolation("x-expected-duration must be positive", location=event.where)
     # Every value is checked and typed as the model's validation would store it (instants
     # in UTC, the state rules kept by the conditions below): see domain.assembly.
     return assemble_appointment({
@@ -399,7 +476,8 @@ def to_appointment(
         "service_name": event.summary or None,
         "employees": tuple(event.attendees),
         "expected_duration": duration,
-        "recurrence": recurrence if status is AppointmentStatus.PLANNED else None,
+        # The recurrence holds the paused occurrences (exdate) already.
+        "recurrence": event.recurrence if status is AppointmentStatus.PLANNED else None,
         "cancellation_reason": reason if status is AppointmentStatus.CANCELLED else None,
         "description": event.description or None,
         "completed_at": event.completed if status is AppointmentStatus.COMPLETED else None,
@@ -410,6 +488,7 @@ def to_appointment(
 
 
 _ALL_FIELDS = set(FIELDS)
+_NO_TIME = timedelta(0)
 
 
 # ---------------------------------------------------------------- writing

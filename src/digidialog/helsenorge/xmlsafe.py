@@ -136,7 +136,10 @@ def parse(
     if not data.strip():
         raise NotWellFormed("document is empty")
     _check_prolog(data)
-    if max_markup is not None and (markup := data.count(b"<")) > max_markup:
+    # Counting is skipped where it cannot matter: every tag takes at least one byte.
+    if max_markup is not None and len(data) > max_markup and (
+        markup := data.count(b"<")
+    ) > max_markup:
         raise NotWellFormed(f"document has {markup} tags; the limit is {max_markup}")
     try:
         root = etree.fromstring(data, _NORMAL)
