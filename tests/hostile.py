@@ -371,6 +371,16 @@ def _national_id_in_gendate(_: Workspace) -> bytes:
     )
 
 
+def _gendate_before_year_one_in_utc(_: Workspace) -> bytes:
+    # Valid as xs:dateTime, but 14 hours east of UTC on the first day of year 1 is an
+    # instant Python cannot hold: refused, not an OverflowError.
+    return edited(
+        example(HENVENDELSE),
+        b"<GenDate>2019-05-20T18:04:12.0Z</GenDate>",
+        b"<GenDate>0001-01-01T00:00:00+14:00</GenDate>",
+    )
+
+
 def _msg_id_not_uuid(_: Workspace) -> bytes:
     return edited(
         example(HENVENDELSE),
@@ -519,6 +529,12 @@ CASES: tuple[HostileCase, ...] = (
         r"Element 'GenDate': '…' is not a valid value of the atomic type 'xs:dateTime'",
     ),
     HostileCase("msg-id-not-uuid", _msg_id_not_uuid, SchemaViolation, r"MsgId must be a UUID"),
+    HostileCase(
+        "gendate-out-of-range",
+        _gendate_before_year_one_in_utc,
+        SchemaViolation,
+        r"^MsgInfo/GenDate: timestamp out of range",
+    ),
     HostileCase(
         "xcal-freq-monthly",
         _xcal_freq_monthly,

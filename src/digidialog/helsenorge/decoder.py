@@ -61,6 +61,8 @@ from digidialog.helsenorge.xcal import (
 )
 
 _WITHOUT_PATIENT = {Function.DIGITAL_STATUS_QUERY, Function.DIGITAL_STATUS_REPLY}
+_APPREC_ROOT, _MSGHEAD_ROOT = q(APPREC, "AppRec"), q(MSGHEAD, "MsgHead")
+_DIALOGMELDING = q(DIALOG, "Dialogmelding")
 
 
 
@@ -72,10 +74,11 @@ def decode(data: bytes) -> PortalMessage:
     :class:`UnsupportedProcess`.
     """
     root = xmlsafe.parse(data, max_markup=xmlsafe.MAX_MARKUP)
-    if root.tag == q(APPREC, "AppRec"):
+    tag = root.tag
+    if tag == _APPREC_ROOT:
         schemas.validate(root)
         return _decode_apprec(root)
-    if root.tag != q(MSGHEAD, "MsgHead"):
+    if tag != _MSGHEAD_ROOT:
         raise SchemaViolation(
             "root element is not MsgHead (namespace "
             f"{MSGHEAD}) nor AppRec 1.1",
@@ -128,7 +131,9 @@ class _Decoder:
         self.warnings = warnings
         self.payloads: dict[str, list[etree._Element]] = {}
         for _description, payload in envelope.payloads:
-            namespace = etree.QName(payload).namespace or ""
+            # The namespace of "{namespace}local", cut out rather than parsed by QName.
+            tag = payload.tag
+            namespace = tag[1 : tag.index("}")] if tag.startswith("{") else ""
             self.payloads.setdefault(namespace, []).append(payload)
 
     def _one(self, namespace: str) -> etree._Element | None:
@@ -141,7 +146,7 @@ class _Decoder:
             content = DialogContent(slot=Slot.NONE, code=OVERVIEW_CODE)
         else:
             first = envelope.payloads[0][1] if envelope.payloads else None
-            if first is None or first.tag != q(DIALOG, "Dialogmelding"):
+            if first is None or first.tag != _DIALOGMELDING:
                 raise SchemaViolation("the first Document must be the Dialogmelding",
                                       location="Document[1]")
             content = read_dialogmelding(first)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 from lxml import etree
@@ -31,11 +31,7 @@ from digidialog.helsenorge.names import (
 )
 from digidialog.helsenorge.xmltext import coded, leaf
 from digidialog.helsenorge.xmltree import (
-    child,
     first_children,
-    need,
-    need_text,
-    text_of,
     where,
 )
 
@@ -65,12 +61,14 @@ class Envelope:
 
 
 def parse_timestamp(raw: str, location: str) -> datetime:
-    """An xs:dateTime as an aware instant; without an offset it is Oslo time."""
+    """An xs:dateTime as an instant in UTC; without an offset it is Oslo time."""
     try:
         value = datetime.fromisoformat(raw.strip())
+        return (value.replace(tzinfo=OSLO) if value.tzinfo is None else value).astimezone(UTC)
     except ValueError:
         raise SchemaViolation("not a valid timestamp", location=location) from None
-    return value.replace(tzinfo=OSLO) if value.tzinfo is None else value
+    except OverflowError:  # year 1 east of UTC, or year 9999 west of it
+        raise SchemaViolation("timestamp out of range", location=location) from None
 
 
 def format_timestamp(value: datetime) -> str:
@@ -83,6 +81,23 @@ def format_timestamp(value: datetime) -> str:
 
 _MSGHEAD, _MSGINFO, _DOCUMENT = m("MsgHead"), m("MsgInfo"), m("Document")
 _ORGANISATION, _PROFESSIONAL = m("Organisation"), m("HealthcareProfessional")
+_TYPE, _GEN_DATE, _MSG_ID, _ACK, _CONVERSATION_REF, _SENDER, _RECEIVER, _PATIENT = (
+    m("Type"), m("GenDate"), m("MsgId"), m("Ack"), m("ConversationRef"), m("Sender"),
+    m("Receiver"), m("Patient"),
+)
+_REF_TO_PARENT, _REF_TO_CONVERSATION = m("RefToParent"), m("RefToConversation")
+_CONTENT_DESCRIPTION, _REF_DOC, _MSG_TYPE, _CONTENT, _DESCRIPTION, _MIME_TYPE = (
+    m("ContentDescription"), m("RefDoc"), m("MsgType"), m("Content"), m("Description"),
+    m("MimeType"),
+)
+_BASE64_CONTAINER = q(BASE64, "Base64Container")
+_IDENT, _ORG_NAME = m("Ident"), m("OrganisationName")
+_GIVEN, _MIDDLE, _FAMILY = m("GivenName"), m("MiddleName"), m("FamilyName")
+_NAME_PARTS = frozenset({_ORG_NAME, _GIVEN, _MIDDLE, _FAMILY})
+_LEVELS = frozenset({_ORGANISATION, _PROFESSIONAL})
+# The readers below take each element's children in one pass (first_children) rather
+# than one look-up per name: a message holds some sixty elements, and at a few
+# microseconds a look-up the envelope alone would cost more than validating it.
 
 
 def read_envelope(root: etree._Element) -> Envelope:
@@ -96,38 +111,52 @@ def read_envelope(root: etree._Element) -> Envelope:
             f"root element is {etree.QName(root).localname} in another namespace, not MsgHead 1.2",
             location="line 1",
         )
-    info = first_children(need(root, _MSGINFO))
-    type_element = _required(info, "Type", "MsgInfo")
-    ack_element = info.get(m("Ack"))
+    info_element = root[0] if len(root) else None
+    if info_element is None or info_element.tag != _MSGINFO:
+        raise SchemaViolation("missing MsgInfo", location=where(root))
+    info = first_children(info_element)
+    type_element = _required(info, _TYPE, "MsgInfo")
+    ack_element = info.get(_ACK)
     conversation = None
-    ref = info.get(m("ConversationRef"))
+    ref = info.get(_CONVERSATION_REF)
     if ref is not None:
+        parts = first_children(ref)
         conversation = Conversation(
-            parent=need_text(ref, m("RefToParent")), root=need_text(ref, m("RefToConversation"))
+            parent=_text(_required(parts, _REF_TO_PARENT, "ConversationRef")),
+            root=_text(_required(parts, _REF_TO_CONVERSATION, "ConversationRef")),
         )
-    patient_element = info.get(m("Patient"))
+    patient_element = info.get(_PATIENT)
     envelope = Envelope(
         type_value=(type_element.get("V") or "").strip(),
         type_display=type_element.get("DN"),
-        msg_id=_text(_required(info, "MsgId", "MsgInfo")),
-        generated_at=parse_timestamp(_text(_required(info, "GenDate", "MsgInfo")),
+        msg_id=_text(_required(info, _MSG_ID, "MsgInfo")),
+        generated_at=parse_timestamp(_text(_required(info, _GEN_DATE, "MsgInfo")),
                                      "MsgInfo/GenDate"),
         ack=ack_element is not None and ack_element.get("V") == "J",
         conversation=conversation,
-        sender=read_party(need(_required(info, "Sender", "MsgInfo"), _ORGANISATION)),
-        receiver=read_party(need(_required(info, "Receiver", "MsgInfo"), _ORGANISATION)),
+        sender=read_party(_organisation_of(_required(info, _SENDER, "MsgInfo"))),
+        receiver=read_party(_organisation_of(_required(info, _RECEIVER, "MsgInfo"))),
         patient=None if patient_element is None else read_patient(patient_element, _M),
     )
-    for document in root.iterchildren(_DOCUMENT):
-        _read_document(document, envelope)
+    for document in root:
+        if document.tag == _DOCUMENT:
+            _read_document(document, envelope)
     return envelope
 
 
-def _required(found: dict[str, etree._Element], local: str, parent: str) -> etree._Element:
-    element = found.get(m(local))
+def _required(found: dict[str, etree._Element], tag: str, parent: str) -> etree._Element:
+    element = found.get(tag)
     if element is None:
-        raise SchemaViolation(f"missing {local}", location=parent)
+        raise SchemaViolation(f"missing {etree.QName(tag).localname}", location=parent)
     return element
+
+
+def _organisation_of(side: etree._Element) -> etree._Element:
+    # Sender and Receiver hold exactly one Organisation (the schema says so).
+    organisation = side[0] if len(side) else None
+    if organisation is None or organisation.tag != _ORGANISATION:
+        raise SchemaViolation("missing Organisation", location=where(side))
+    return organisation
 
 
 def _text(element: etree._Element) -> str:
@@ -138,27 +167,32 @@ def _text(element: etree._Element) -> str:
 
 
 def _read_document(document: etree._Element, envelope: Envelope) -> None:
-    ref_doc = need(document, m("RefDoc"))
-    parts = first_children(ref_doc)
-    kind = _required(parts, "MsgType", "RefDoc").get("V")
-    content = parts.get(m("Content"))
+    parts = first_children(document)
+    ref_doc = _required(parts, _REF_DOC, "Document")
+    ref_parts = first_children(ref_doc)
+    kind = _required(ref_parts, _MSG_TYPE, "RefDoc").get("V")
+    content = ref_parts.get(_CONTENT)
     if content is None:
         return
-    description = text_of(document, m("ContentDescription")) or text_of(
-        ref_doc, m("Description")
-    )
+    own_description = ref_parts.get(_DESCRIPTION)
+    description_element = parts.get(_CONTENT_DESCRIPTION)
+    if description_element is None or not description_element.text:
+        description_element = own_description
+    description = None if description_element is None else (description_element.text or "")
     if kind == "A":
-        container = child(content, q(BASE64, "Base64Container"))
+        container = next((c for c in content if c.tag == _BASE64_CONTAINER), None)
         if container is None:
             raise SchemaViolation("attachment without Base64Container", location=where(content))
         try:
             data = base64.b64decode(container.text or "", validate=False)
         except ValueError:
             raise SchemaViolation("attachment is not base64", location=where(container)) from None
+        mime_type = ref_parts.get(_MIME_TYPE)
         envelope.attachments.append(
             Attachment(
-                mime_type=text_of(ref_doc, m("MimeType")) or "application/octet-stream",
-                description=text_of(ref_doc, m("Description")),
+                mime_type=(None if mime_type is None else mime_type.text)
+                or "application/octet-stream",
+                description=None if own_description is None else (own_description.text or ""),
                 data=data,
             )
         )
@@ -205,16 +239,15 @@ def _read_level(
     for element in level:
         tag = element.tag
         if tag == _IDENT:
-            kind, value = _ident(element, _M)
+            kind, value = _ident(element, _IDENT_PARTS_MSGHEAD)
             if kind == "HER" and her is None:
                 her = value
             elif kind == "ENH" and org is None:
                 org = value
-        elif tag in (_ORGANISATION, _PROFESSIONAL):
-            if inner is None and first:
-                inner = element
         elif tag in _NAME_PARTS:
             names[tag] = element.text
+        elif tag in _LEVELS and inner is None and first:
+            inner = element
     if level.tag == _PROFESSIONAL:
         parts = (names.get(_GIVEN), names.get(_MIDDLE), names.get(_FAMILY))
         name = " ".join(p.strip() for p in parts if p and p.strip())
@@ -225,19 +258,32 @@ def _read_level(
     return her, org, name, inner
 
 
-_IDENT, _ORG_NAME = m("Ident"), m("OrganisationName")
-_GIVEN, _MIDDLE, _FAMILY = m("GivenName"), m("MiddleName"), m("FamilyName")
-_NAME_PARTS = frozenset({_ORG_NAME, _GIVEN, _MIDDLE, _FAMILY})
+@cache
+def _ident_parts(namespace: str) -> tuple[str, str]:
+    """The Id and TypeId tags of an Ident in ``namespace``, spelled out once."""
+    return q(namespace, "Id"), q(namespace, "TypeId")
 
 
-def _ident(ident: etree._Element, namespace: str) -> tuple[str | None, str]:
+_IDENT_PARTS_MSGHEAD = _ident_parts(_M)
+
+
+def _ident(ident: etree._Element, parts: tuple[str, str]) -> tuple[str | None, str]:
+    id_tag, type_tag = parts
     kind = value = None
     for element in ident:
-        if element.tag == f"{{{namespace}}}Id":
+        tag = element.tag
+        if tag == id_tag:
             value = (element.text or "").strip()
-        elif element.tag == f"{{{namespace}}}TypeId":
+        elif tag == type_tag:
             kind = element.get("V")
     return kind, value or ""
+
+
+@cache
+def _person_tags(namespace: str) -> tuple[str, str, str, str]:
+    """The Ident, GivenName, MiddleName and FamilyName tags in ``namespace``."""
+    return (q(namespace, "Ident"), q(namespace, "GivenName"), q(namespace, "MiddleName"),
+            q(namespace, "FamilyName"))
 
 
 def read_patient(
@@ -248,29 +294,26 @@ def read_patient(
     ``model`` and ``extra`` build a subclass in the same validation (a
     Representative with its relation).
     """
+    ident_tag, given_tag, middle_tag, family_tag = _person_tags(namespace)
     found = first_children(element)
-    ident = found.get(q(namespace, "Ident"))
+    ident = found.get(ident_tag)
     if ident is None:
         raise SchemaViolation("missing Ident", location=where(element))
-    middle = found.get(q(namespace, "MiddleName"))
+    given, family = found.get(given_tag), found.get(family_tag)
+    if given is None or family is None:
+        missing = "GivenName" if given is None else "FamilyName"
+        raise SchemaViolation(f"missing {missing}", location=where(element))
+    middle = found.get(middle_tag)
     try:
         return model(
-            id=_ident(ident, namespace)[1],
-            given_name=_text(_required_in(found, namespace, "GivenName", element)),
-            family_name=_text(_required_in(found, namespace, "FamilyName", element)),
+            id=_ident(ident, _ident_parts(namespace))[1],
+            given_name=_text(given),
+            family_name=_text(family),
             middle_name=None if middle is None else (middle.text or "").strip() or None,
             **extra,
         )
     except ValidationError as error:
         raise SchemaViolation(_first_error(error), location=where(element)) from None
-
-
-def _required_in(found: dict[str, etree._Element], namespace: str, local: str,
-                 parent: etree._Element) -> etree._Element:
-    element = found.get(q(namespace, local))
-    if element is None:
-        raise SchemaViolation(f"missing {local}", location=where(parent))
-    return element
 
 
 def _first_error(error: ValidationError) -> str:

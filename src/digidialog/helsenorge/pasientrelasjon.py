@@ -12,22 +12,28 @@ from digidialog.helsenorge.message import Representative
 from digidialog.helsenorge.msghead import person_text, read_patient
 from digidialog.helsenorge.names import FK1, PASIENTRELASJON, REPRESENTATION_ROLE, q
 from digidialog.helsenorge.xmltext import coded
-from digidialog.helsenorge.xmltree import need, where
+from digidialog.helsenorge.xmltree import first_children, where
 
 
 def read_pasientrelasjon(root: etree._Element) -> Representative:
     """The acting person and the relation."""
-    relation_element = need(root, q(PASIENTRELASJON, "Relasjon"))
+    found = first_children(root)
+    relation_element, person = found.get(_RELASJON), found.get(_PERSON)
+    if relation_element is None or person is None:
+        missing = "Relasjon" if relation_element is None else "Person"
+        raise SchemaViolation(f"missing {missing}", location=where(root))
     code = (relation_element.get("V") or "").strip()
-    try:
-        relation = Relation(code)
-    except ValueError:
+    relation = _RELATIONS.get(code)
+    if relation is None:
         raise SchemaViolation(
             f"relation {code[:8]!r} is not one of FU, FO, VE (code system 7611)",
             location=where(relation_element),
-        ) from None
-    person = need(root, q(PASIENTRELASJON, "Person"))
+        )
     return cast(Representative, read_patient(person, FK1, Representative, relation=relation))
+
+
+_RELASJON, _PERSON = q(PASIENTRELASJON, "Relasjon"), q(PASIENTRELASJON, "Person")
+_RELATIONS = {relation.value: relation for relation in Relation}
 
 
 def pasientrelasjon_text(representative: Representative) -> str:

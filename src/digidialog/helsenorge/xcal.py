@@ -236,7 +236,10 @@ def _when(prop: etree._Element, name: str) -> datetime:
     if "T" in raw:
         return parse_date_time(raw, name, prop)
     day = _parse_date(raw, name, prop)
-    return from_oslo_wall_clock(datetime.combine(day, time()))
+    try:
+        return from_oslo_wall_clock(datetime.combine(day, time()))
+    except OverflowError:
+        raise SchemaViolation("date out of range", location=_at(name, prop)) from None
 
 
 def parse_date_time(raw: str, name: str, element: etree._Element | None = None) -> datetime:
@@ -248,10 +251,12 @@ def parse_date_time(raw: str, name: str, element: etree._Element | None = None) 
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise SchemaViolation("not a valid date-time", location=_at(name, element)) from None
-    if value.tzinfo is not None:
-        return value.astimezone(UTC)
     try:
+        if value.tzinfo is not None:
+            return value.astimezone(UTC)
         return from_oslo_wall_clock(value)
+    except OverflowError:
+        raise SchemaViolation("date-time out of range", location=_at(name, element)) from None
     except ValueError as error:
         raise SchemaViolation(str(error), location=_at(name, element)) from None
 
@@ -271,7 +276,10 @@ def _until_date(until: etree._Element) -> date:
     # A DATE is the last day itself; a DATE-TIME counts by the Oslo date it falls on.
     raw = until[-1].text or ""
     if "T" in raw:
-        return to_oslo(parse_date_time(raw, "until", until)).date()
+        try:
+            return to_oslo(parse_date_time(raw, "until", until)).date()
+        except OverflowError:
+            raise SchemaViolation("date-time out of range", location=_at("until", until)) from None
     return _parse_date(raw, "until", until)
 
 
@@ -292,14 +300,18 @@ def _duration(raw: str) -> tuple[timedelta, bool] | None:
     match = _DURATION.match(raw)
     if not match or raw in {"P", "PT"}:
         return None
-    parts = {k: int(v) for k, v in match.groupdict().items() if v}
-    return timedelta(
-        weeks=parts.get("w", 0),
-        days=parts.get("d", 0),
-        hours=parts.get("h", 0),
-        minutes=parts.get("tm", 0) + parts.get("m", 0),
-        seconds=parts.get("s", 0),
-    ), "m" in parts
+    try:
+        parts = {k: int(v) for k, v in match.groupdict().items() if v}
+        value = timedelta(
+            weeks=parts.get("w", 0),
+            days=parts.get("d", 0),
+            hours=parts.get("h", 0),
+            minutes=parts.get("tm", 0) + parts.get("m", 0),
+            seconds=parts.get("s", 0),
+        )
+    except (ValueError, OverflowError):  # thousands of digits, or beyond timedelta's range
+        return None
+    return value, "m" in parts
 
 
 def _read_recurrence(event: Event, prop: etree._Element, _warnings: list[str]) -> None:
@@ -330,27 +342,34 @@ def _read_recurrence(event: Event, prop: etree._Element, _warnings: list[str]) -
         raise invalid("only DAILY and WEEKLY recurrences are supported, "
                       f"not {parts.get(_FREQ, '')[:20]!r}")
     until = None if until_element is None else _until_date(until_element)
-    interval_text, count_text = parts.get(_INTERVAL) or "1", parts.get(_COUNT)
-    if not _is_whole_number(interval_text) or not 1 <= int(interval_text) <= _MAX_INTERVAL:
+    interval = _whole_number(parts.get(_INTERVAL) or "1")
+    if interval is None or not 1 <= interval <= _MAX_INTERVAL:
         raise invalid(f"invalid recurrence: interval must be a whole number 1 to {_MAX_INTERVAL}")
-    if count_text and (not _is_whole_number(count_text) or int(count_text) < 1):
+    count_text = parts.get(_COUNT)
+    count = None if not count_text else _whole_number(count_text)
+    if count_text and (count is None or count < 1):
         raise invalid("invalid recurrence: count must be a whole number, at least 1")
-    if until is not None and count_text:
+    if until is not None and count is not None:
         raise invalid("invalid recurrence: it ends by until or by count, not both")
     # Every rule of Recurrence checked above (weekdays are unique by construction), so
     # it is assembled rather than validated a second time: see domain.assembly.
     event.recurrence = assemble_recurrence({
         "frequency": frequency,
-        "interval": int(interval_text),
+        "interval": interval,
         "by_day": tuple(days),
         "until": until,
-        "count": int(count_text) if count_text else None,
+        "count": count,
         "paused": tuple(event.paused),
     }, _ALL_RECURRENCE_FIELDS)
 
 
-def _is_whole_number(raw: str) -> bool:
-    return raw.isascii() and raw.isdigit()
+def _whole_number(raw: str) -> int | None:
+    # xs:integer allows a leading "+"; nine digits bound int() (a count of a billion
+    # visits is already absurd) so a 5000-digit value is refused, not a crash.
+    digits = raw.strip().removeprefix("+")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
+        return None
+    return int(digits)
 
 
 _MAX_INTERVAL = next(
