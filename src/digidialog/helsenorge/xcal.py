@@ -329,10 +329,13 @@ def _read_recurrence(event: Event, prop: etree._Element, _warnings: list[str]) -
         tag = part.tag
         if tag == _BYDAY:
             for token in (part.text or "").replace(" ", "").split(","):
-                if token and token not in Weekday.__members__:
+                if not token:
+                    continue
+                day = _WEEKDAYS.get(token)  # a dictionary: calling the enum costs a µs
+                if day is None:
                     raise invalid(f"unknown weekday {token[:5]!r}")
-                if token and Weekday(token) not in days:
-                    days.append(Weekday(token))
+                if day not in days:
+                    days.append(day)
         elif tag == _UNTIL:
             until_element = until_element if until_element is not None else part
         else:
@@ -376,6 +379,7 @@ _MAX_INTERVAL = next(
     rule.le for rule in Recurrence.model_fields["interval"].metadata if hasattr(rule, "le")
 )
 _ALL_RECURRENCE_FIELDS = set(RECURRENCE_FIELDS)
+_WEEKDAYS = {day.value: day for day in Weekday}
 
 
 def _cn(prop: etree._Element) -> str | None:
