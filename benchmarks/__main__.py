@@ -16,12 +16,23 @@ from dataclasses import replace
 from lxml import etree
 
 from benchmarks import vendors
-from benchmarks.codec_rates import FULL, QUICK, TARGET_RATIO, Rate, Settings, measure
+from benchmarks.codec_rates import (
+    FULL,
+    QUICK,
+    TARGET_RATIO,
+    DecodeCost,
+    Rate,
+    Settings,
+    measure,
+)
 from benchmarks.fixtures import PLANNED, build_cases
 from benchmarks.memory import MemoryUse, measure_decode_memory
 
 RATE_HEADERS = ("Case", "Op", "Rate msg/s", "Raw msg/s", "Ratio", "Target", "Result")
 MEMORY_HEADERS = ("Case", "Measure", "Total", "Per appointment")
+COST_HEADERS = (
+    "Case", "Parse+validate", "+ walk elements", "Walk/raw", "+ decode", "Decode/raw",
+)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -55,6 +66,25 @@ def rate_rows(rates: Sequence[Rate]) -> list[list[str]]:
     ]
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1e6:,.0f} µs" if seconds < 0.01 else f"{seconds * 1e3:,.2f} ms"
+
+
+def cost_rows(costs: Sequence[DecodeCost]) -> list[list[str]]:
+    """What walking the tree and decoding add to parse + validate, per case."""
+    return [
+        [
+            cost.case,
+            _duration(cost.raw_seconds),
+            _duration(cost.walk_seconds - cost.raw_seconds),
+            f"{cost.walk_extra:.2f}",
+            _duration(cost.decode_seconds - cost.raw_seconds),
+            f"{cost.decode_extra:.2f}",
+        ]
+        for cost in costs
+    ]
+
+
 def _kib(size: float) -> str:
     return f"{size / 1024:,.1f} KiB"
 
@@ -77,7 +107,9 @@ def memory_rows(use: MemoryUse) -> list[list[str]]:
     ]
 
 
-def render(rates: Sequence[Rate], memory: MemoryUse, settings: Settings) -> str:
+def render(
+    rates: Sequence[Rate], costs: Sequence[DecodeCost], memory: MemoryUse, settings: Settings
+) -> str:
     """The whole report: environment, rates table, memory table, verdict."""
     failed = [r for r in rates if not r.passed]
     verdict = (
@@ -96,6 +128,11 @@ def render(rates: Sequence[Rate], memory: MemoryUse, settings: Settings) -> str:
             f"target: >= {TARGET_RATIO:.0%} of raw",
             format_table(RATE_HEADERS, rate_rows(rates)),
             "",
+            "Where decode time goes, per message: what walking every element from Python "
+            "(tag and text) and what decoding add to parse + validate; the target allows "
+            "decoding to add at most 1.00 of it",
+            format_table(COST_HEADERS, cost_rows(costs)),
+            "",
             "Memory (tracemalloc, Python allocations only; result kept alive)",
             format_table(MEMORY_HEADERS, memory_rows(memory)),
             "",
@@ -107,9 +144,9 @@ def render(rates: Sequence[Rate], memory: MemoryUse, settings: Settings) -> str:
 def run(settings: Settings, *, include_vendors: bool = True) -> str:
     """Build the fixtures, measure everything and return the report."""
     cases = build_cases()
-    rates = measure(cases, settings)
+    rates, costs = measure(cases, settings)
     memory = measure_decode_memory(next(c for c in cases if c.name == PLANNED))
-    report = render(rates, memory, settings)
+    report = render(rates, costs, memory, settings)
     if include_vendors:
         report += "\n\n" + render_vendors(quick=settings == QUICK)
     return report

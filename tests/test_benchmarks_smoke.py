@@ -46,7 +46,8 @@ def test_fixtures_are_deterministic() -> None:
 
 
 def test_report_has_a_row_per_case_and_operation() -> None:
-    """Decode and encode of both cases, each with a verdict, and both memory rows."""
+    """Decode and encode of both cases, each with a verdict, a decode-cost row per case,
+    and both memory rows."""
     report = run(ONCE, include_vendors=False)
     lines = report.splitlines()
     for case in (EKONTAKT, PLANNED):
@@ -54,6 +55,11 @@ def test_report_has_a_row_per_case_and_operation() -> None:
             row = [line for line in lines if line.startswith(case) and f" {operation} " in line]
             assert len(row) == 1, f"no single row for {case} {operation}"
             assert row[0].endswith(("PASS", "FAIL"))
+    for case in (EKONTAKT, PLANNED):
+        # The decode-cost table gives durations; the rates table gives none.
+        costs = [line for line in lines
+                 if line.startswith(case) and ("µs" in line or " ms" in line)]
+        assert len(costs) == 1, f"no single decode cost row for {case}"
     assert any("peak while decoding" in line for line in lines)
     assert any("retained PortalMessage" in line for line in lines)
 

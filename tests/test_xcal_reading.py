@@ -1,13 +1,13 @@
-"""Reading xCal VEVENTs: the bulk property split, its fallback, and the hand-checked values.
+"""Reading xCal VEVENTs: unusual shapes, and the hand-checked values.
 
-``xcal.read_events`` fetches every property of every VEVENT with one XPath
-call and splits the list again by the size of each ``properties`` element;
-when the shape is unusual it reads each VEVENT on its own. Recurrences and
-appointments are then assembled without pydantic's validation, after the
-reader has checked what the model would. These tests pin both paths to the
-same result, the values read where the schema leaves a choice (DATE or
+``xcal.read_events`` reads each property's value as its last child (the
+schema puts ``parameters`` first). Recurrences and appointments are then
+assembled without pydantic's validation, after the reader has checked what
+the model would. These tests pin unusual VEVENT shapes (comments, no
+properties), the values read where the schema leaves a choice (DATE or
 DATE-TIME, a later duplicate), the recurrence checks and their error
-messages, and that what is assembled is exactly what validation would make.
+messages, extreme values, and that what is assembled is exactly what
+validation would make.
 
 Inputs are the benchmark's SvarPlanlagteTimer fixture, encoded by the codec
 and edited as bytes; ``decode`` validates against the schema first, so each
@@ -106,24 +106,6 @@ def _calendar(data: bytes, parser: etree.XMLParser | None = None) -> etree._Elem
     return found
 
 
-def _force_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make ``read_events`` see an impossible VEVENT count, so it reads each on its own."""
-    monkeypatch.setattr(xcal, "_VEVENT_COUNT", lambda _root: -1.0)
-
-
-def _count_fallback_reads(monkeypatch: pytest.MonkeyPatch) -> list[etree._Element]:
-    """Record each VEVENT the fallback path reads on its own (``xcal._pairs_of``)."""
-    read: list[etree._Element] = []
-    pairs_of = xcal._pairs_of
-
-    def recording(vevent: etree._Element) -> list[tuple[str, etree._Element]]:
-        read.append(vevent)
-        return pairs_of(vevent)
-
-    monkeypatch.setattr(xcal, "_pairs_of", recording)
-    return read
-
-
 def _assert_same_events(got: list[xcal.Event], expected: list[xcal.Event]) -> None:
     """Every field equal; the VEVENT elements compared by their line and tree position."""
     assert len(got) == len(expected)
@@ -138,7 +120,7 @@ def _assert_same_events(got: list[xcal.Event], expected: list[xcal.Event]) -> No
                 assert mine == theirs, f"event {index}: {field.name}"
 
 
-# ------------------------------------------------ the bulk split and its fallback
+# ------------------------------------------------ the shape of a VEVENT
 
 
 def test_comments_and_processing_instructions_change_nothing() -> None:
@@ -163,60 +145,45 @@ def test_comments_and_processing_instructions_change_nothing() -> None:
     assert decoded.warnings == ()
 
 
-def test_read_events_with_comments_kept_matches_a_clean_calendar(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A tree keeping comments between properties (sizes then overcount) reads the same events.
+def test_read_events_with_comments_kept_matches_a_clean_calendar() -> None:
+    """A tree keeping comments and PIs between properties reads the same events.
 
-    decode's parser drops comments; lxml's default one keeps them, and each
-    counts in ``len(properties)`` but not in the XPath's ``*``, so the reader
-    must notice and read each VEVENT on its own rather than split misaligned.
+    decode's parser drops comments; lxml's default one keeps them, and the
+    reader must pass over them rather than take them for properties.
     """
     data = _reply()
     noisy = data.replace(b"</dtend>", b"</dtend><!-- etter dtend --><?digidialog pi?>")
     clean_warnings: list[str] = []
     noisy_warnings: list[str] = []
     clean = xcal.read_events(_calendar(data), clean_warnings)
-    read = _count_fallback_reads(monkeypatch)
 
     kept = xcal.read_events(_calendar(noisy, etree.XMLParser()), noisy_warnings)
 
-    assert len(read) == SMALL
     _assert_same_events(kept, clean)
     assert noisy_warnings == clean_warnings == []
 
 
 @pytest.mark.parametrize(
-    ("empty", "fallback"),
+    "empty",
     [
-        pytest.param(b"<vevent><components/></vevent>", True, id="no-properties"),
-        pytest.param(b"<vevent><properties/><components/></vevent>", False, id="empty-properties"),
+        pytest.param(b"<vevent><components/></vevent>", id="no-properties"),
+        pytest.param(b"<vevent><properties/><components/></vevent>", id="empty-properties"),
     ],
 )
-def test_vevent_without_properties_is_refused_naming_its_line(
-    monkeypatch: pytest.MonkeyPatch, empty: bytes, fallback: bool
-) -> None:
-    """A VEVENT with no properties among others: "dtstart is missing" at its own line.
-
-    Without a ``properties`` element the counts do not add up and every VEVENT
-    is read on its own; an empty ``properties`` keeps the bulk split aligned.
-    """
+def test_vevent_without_properties_is_refused_naming_its_line(empty: bytes) -> None:
+    """A VEVENT with no properties among others: "dtstart is missing" at its own line."""
     data = _one_per_line(_reply())
     sixth = _vevent_starts(data)[5]
     edited = data[:sixth] + b"\n" + empty + data[sixth:]
     line = data[:sixth].count(b"\n") + 2
-    read = _count_fallback_reads(monkeypatch)
 
     with pytest.raises(SchemaViolation, match="dtstart is missing") as refused:
         decode(edited)
 
     assert refused.value.location == f"vevent (line {line})"
-    assert len(read) == (SMALL + 1 if fallback else 0)
 
 
-def test_fallback_reads_the_others_and_leaves_the_empty_vevent_empty(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_vevent_without_properties_reads_empty_and_the_others_unchanged() -> None:
     """read_events on a VEVENT without properties: an empty Event there, the rest unchanged."""
     data = _one_per_line(_reply())
     # At the end of the second VEVENT's line, so that every other VEVENT keeps its line.
@@ -225,11 +192,9 @@ def test_fallback_reads_the_others_and_leaves_the_empty_vevent_empty(
     line = data[:third].count(b"\n") + 1
     warnings: list[str] = []
     plain = xcal.read_events(_calendar(data), [])
-    read = _count_fallback_reads(monkeypatch)
 
     events = xcal.read_events(_calendar(edited), warnings)
 
-    assert len(read) == SMALL + 1
     assert len(events) == SMALL + 1
     empty = events.pop(2)
     assert empty.element is not None and empty.line == line
@@ -243,26 +208,6 @@ def test_fallback_reads_the_others_and_leaves_the_empty_vevent_empty(
         xcal.to_appointment(empty, warnings)
     assert refused.value.location == f"vevent (line {line})"
     assert warnings == []
-
-
-def test_bulk_and_fallback_paths_read_the_same_events(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The 200-appointment reply reads field for field alike by the bulk split and one by one."""
-    data = _one_per_line(_reply(fixtures.APPOINTMENT_COUNT))
-    read = _count_fallback_reads(monkeypatch)
-    bulk_warnings: list[str] = []
-    bulk = xcal.read_events(_calendar(data), bulk_warnings)
-    assert read == []
-
-    _force_fallback(monkeypatch)
-    one_by_one_warnings: list[str] = []
-    one_by_one = xcal.read_events(_calendar(data), one_by_one_warnings)
-
-    assert len(read) == fixtures.APPOINTMENT_COUNT
-    assert len(bulk) == fixtures.APPOINTMENT_COUNT
-    assert len({e.line for e in bulk}) == fixtures.APPOINTMENT_COUNT
-    assert sum(e.recurrence is not None for e in bulk) == fixtures.APPOINTMENT_COUNT // 4
-    _assert_same_events(one_by_one, bulk)
-    assert one_by_one_warnings == bulk_warnings
 
 
 # ------------------------------------------------ values where the schema leaves a choice
@@ -328,13 +273,8 @@ def test_date_value_reads_as_oslo_midnight(
     assert message.warnings == ()
 
 
-@pytest.mark.parametrize("path", ["bulk", "fallback"])
-def test_later_duplicate_of_a_single_valued_property_wins(
-    monkeypatch: pytest.MonkeyPatch, path: str
-) -> None:
+def test_later_duplicate_of_a_single_valued_property_wins() -> None:
     """Two summary, location and dtstart properties in a VEVENT: the later of each is read."""
-    if path == "fallback":
-        _force_fallback(monkeypatch)
     assigned = _assigned()
     later_start = assigned.start + timedelta(minutes=10)
     data = _reply()

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import cast
 
 from lxml import etree
 
@@ -147,34 +146,22 @@ class Event:
 def read_events(root: etree._Element, warnings: list[str]) -> list[Event]:
     """Every VEVENT of an ``icalendar`` element, in document order.
 
-    The document has passed the schema, so every property holds its optional
-    ``parameters`` first and its value element last; the readers rely on that.
+    ``root`` comes from :func:`digidialog.helsenorge.xmlsafe.parse` (comments
+    and processing instructions removed) and has passed the schema, so every
+    property holds its optional ``parameters`` first and its value element
+    last; the readers rely on that.
     """
     if root.tag != _ICALENDAR:
         raise SchemaViolation("expected an xCal icalendar element", location="iCalendar")
-    # Every property of every VEVENT comes from one XPath call, and their tags from one
-    # tight loop: a reply of 200 visits holds some 2500 properties, and making their
-    # proxies in C, not one VEVENT at a time, is a fifth of reading them. The sizes of
-    # the property sets split the list again. Where the shape is not the plain one (a
-    # VEVENT without properties), each VEVENT is read on its own instead.
-    property_sets = cast("list[etree._Element]", _PROPERTY_SETS(root))
-    properties = cast("list[etree._Element]", _ALL_PROPERTIES(root))
-    sizes = [len(property_set) for property_set in property_sets]
-    if sum(sizes) != len(properties) or _VEVENT_COUNT(root) != len(property_sets):
-        return [_read_event(v, _pairs_of(v), warnings) for v in root.iter(_VEVENT)]
-    tags = [prop.tag for prop in properties]
-    events = []
-    start = 0
-    for property_set, size in zip(property_sets, sizes, strict=True):
-        stop = start + size
-        pairs = list(zip(tags[start:stop], properties[start:stop], strict=True))
-        events.append(_read_event(property_set.getparent(), pairs, warnings))
-        start = stop
-    return events
+    return [_read_event(vevent, _pairs_of(vevent), warnings) for vevent in root.iter(_VEVENT)]
 
 
 def _pairs_of(vevent: etree._Element) -> list[tuple[str, etree._Element]]:
-    # A VEVENT holds at most a properties and a components element, in that order.
+    # Each property with its tag, in one tight pass: a reply of 200 visits holds some
+    # 2500 properties, so the work per property is kept to an element and its tag. (One
+    # XPath call for every property of the calendar was tried: no faster, and it holds
+    # every property's proxy and tag string at once.) A VEVENT holds at most a
+    # properties and a components element, in that order.
     for part in vevent:
         if part.tag == _PROPERTIES:
             return [(prop.tag, prop) for prop in part]
@@ -182,7 +169,7 @@ def _pairs_of(vevent: etree._Element) -> list[tuple[str, etree._Element]]:
 
 
 def _read_event(
-    vevent: etree._Element | None, pairs: list[tuple[str, etree._Element]], warnings: list[str]
+    vevent: etree._Element, pairs: list[tuple[str, etree._Element]], warnings: list[str]
 ) -> Event:
     # A later duplicate wins; the few properties that may repeat are gathered from the
     # pairs, only where they occur. (lxml's tag-filtered iterchildren() would be
@@ -322,24 +309,7 @@ def _read_recurrence(event: Event, prop: etree._Element, _warnings: list[str]) -
     recur = prop[-1]
     if recur.tag != _RECUR:
         raise invalid("rrule without recur")
-    parts: dict[str, str] = {}
-    days: list[Weekday] = []
-    until_element: etree._Element | None = None
-    for part in recur:
-        tag = part.tag
-        if tag == _BYDAY:
-            for token in (part.text or "").replace(" ", "").split(","):
-                if not token:
-                    continue
-                day = _WEEKDAYS.get(token)  # a dictionary: calling the enum costs a µs
-                if day is None:
-                    raise invalid(f"unknown weekday {token[:5]!r}")
-                if day not in days:
-                    days.append(day)
-        elif tag == _UNTIL:
-            until_element = until_element if until_element is not None else part
-        else:
-            parts.setdefault(tag, (part.text or "").strip())
+    parts, days, until_element = _recur_parts(recur, invalid)
     frequency = Frequency.__members__.get(parts.get(_FREQ, ""))
     if frequency is None:
         raise invalid("only DAILY and WEEKLY recurrences are supported, "
@@ -364,6 +334,31 @@ def _read_recurrence(event: Event, prop: etree._Element, _warnings: list[str]) -
         "count": count,
         "paused": tuple(event.paused),
     }, _ALL_RECURRENCE_FIELDS)
+
+
+def _recur_parts(
+    recur: etree._Element, invalid: Callable[[str], SchemaViolation]
+) -> tuple[dict[str, str], list[Weekday], etree._Element | None]:
+    """The texts of a recur's parts by tag, its weekdays in order, and its until element."""
+    parts: dict[str, str] = {}
+    days: list[Weekday] = []
+    until_element: etree._Element | None = None
+    for part in recur:
+        tag = part.tag
+        if tag == _BYDAY:
+            for token in (part.text or "").replace(" ", "").split(","):
+                if not token:
+                    continue
+                day = _WEEKDAYS.get(token)  # a dictionary: calling the enum costs a µs
+                if day is None:
+                    raise invalid(f"unknown weekday {token[:5]!r}")
+                if day not in days:
+                    days.append(day)
+        elif tag == _UNTIL:
+            until_element = until_element if until_element is not None else part
+        else:
+            parts.setdefault(tag, (part.text or "").strip())
+    return parts, days, until_element
 
 
 def _whole_number(raw: str) -> int | None:
@@ -414,10 +409,6 @@ _ICALENDAR, _VEVENT, _DTSTART, _DTEND, _CATEGORIES, _ATTENDEE, _EXDATE = (
     x("icalendar"), x("vevent"), x("dtstart"), x("dtend"), x("categories"), x("attendee"),
     x("exdate"),
 )
-_IN_VEVENTS = "x:vcalendar/x:components/x:vevent"
-_PROPERTY_SETS = etree.XPath(f"{_IN_VEVENTS}/x:properties", namespaces={"x": XCAL})
-_ALL_PROPERTIES = etree.XPath(f"{_IN_VEVENTS}/x:properties/*", namespaces={"x": XCAL})
-_VEVENT_COUNT = etree.XPath(f"count({_IN_VEVENTS})", namespaces={"x": XCAL})
 _RELATED_TO, _CONTACT, _STATUS, _SUMMARY, _DESCRIPTION, _LOCATION, _CANCELLATION_REASON = (
     x("related-to"), x("contact"), x("status"), x("summary"), x("description"),
     x("location"), x("x-cancellation-reason"),
