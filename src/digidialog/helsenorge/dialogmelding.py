@@ -24,7 +24,7 @@ from digidialog.helsenorge import xmlsafe
 from digidialog.helsenorge.names import DIALOG, NOTE_ROLE, XHTML, YES_NO, q
 from digidialog.helsenorge.processes import Slot
 from digidialog.helsenorge.xmltext import coded, leaf
-from digidialog.helsenorge.xmltree import child, first_children, text_of, where
+from digidialog.helsenorge.xmltree import child, first_children, required, text_of, where
 
 INTERIM_REMARK = "Foreløpig svar"
 _XHTML_DIV = q(XHTML, "div")
@@ -60,10 +60,7 @@ def read_dialogmelding(root: etree._Element) -> DialogContent:
         slot, code_tag, subject_tag, body_tag = layout
         # Each child once, by name: cheaper than a look-up per name on a hot path.
         found = first_children(part)
-        code_element = found.get(code_tag)
-        if code_element is None:
-            raise SchemaViolation(f"missing {etree.QName(code_tag).localname}",
-                                  location=where(part))
+        code_element = required(found, code_tag, part)
         body, body_format = _read_body(found.get(body_tag))
         subject, coded, remark = found.get(subject_tag), found.get(_CODED), found.get(_REMARK)
         return DialogContent(

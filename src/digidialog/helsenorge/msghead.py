@@ -32,6 +32,7 @@ from digidialog.helsenorge.names import (
 from digidialog.helsenorge.xmltext import coded, leaf
 from digidialog.helsenorge.xmltree import (
     first_children,
+    required,
     where,
 )
 
@@ -296,13 +297,8 @@ def read_patient(
     """
     ident_tag, given_tag, middle_tag, family_tag = _person_tags(namespace)
     found = first_children(element)
-    ident = found.get(ident_tag)
-    if ident is None:
-        raise SchemaViolation("missing Ident", location=where(element))
-    given, family = found.get(given_tag), found.get(family_tag)
-    if given is None or family is None:
-        missing = "GivenName" if given is None else "FamilyName"
-        raise SchemaViolation(f"missing {missing}", location=where(element))
+    ident = required(found, ident_tag, element)
+    given, family = required(found, given_tag, element), required(found, family_tag, element)
     middle = found.get(middle_tag)
     try:
         return model(

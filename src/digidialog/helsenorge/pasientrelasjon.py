@@ -12,16 +12,13 @@ from digidialog.helsenorge.message import Representative
 from digidialog.helsenorge.msghead import person_text, read_patient
 from digidialog.helsenorge.names import FK1, PASIENTRELASJON, REPRESENTATION_ROLE, q
 from digidialog.helsenorge.xmltext import coded
-from digidialog.helsenorge.xmltree import first_children, where
+from digidialog.helsenorge.xmltree import first_children, required, where
 
 
 def read_pasientrelasjon(root: etree._Element) -> Representative:
     """The acting person and the relation."""
     found = first_children(root)
-    relation_element, person = found.get(_RELASJON), found.get(_PERSON)
-    if relation_element is None or person is None:
-        missing = "Relasjon" if relation_element is None else "Person"
-        raise SchemaViolation(f"missing {missing}", location=where(root))
+    relation_element = required(found, _RELASJON, root)
     code = (relation_element.get("V") or "").strip()
     relation = _RELATIONS.get(code)
     if relation is None:
@@ -29,6 +26,7 @@ def read_pasientrelasjon(root: etree._Element) -> Representative:
             f"relation {code[:8]!r} is not one of FU, FO, VE (code system 7611)",
             location=where(relation_element),
         )
+    person = required(found, _PERSON, root)
     return cast(Representative, read_patient(person, FK1, Representative, relation=relation))
 
 

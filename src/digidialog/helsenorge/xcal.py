@@ -222,11 +222,7 @@ def _when(prop: etree._Element, name: str) -> datetime:
     raw = prop[-1].text or ""
     if "T" in raw:
         return parse_date_time(raw, name, prop)
-    day = _parse_date(raw, name, prop)
-    try:
-        return from_oslo_wall_clock(datetime.combine(day, time()))
-    except OverflowError:
-        raise SchemaViolation("date out of range", location=_at(name, prop)) from None
+    return _instant(datetime.combine(_parse_date(raw, name, prop), time()), name, prop)
 
 
 def parse_date_time(raw: str, name: str, element: etree._Element | None = None) -> datetime:
@@ -238,6 +234,12 @@ def parse_date_time(raw: str, name: str, element: etree._Element | None = None) 
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise SchemaViolation("not a valid date-time", location=_at(name, element)) from None
+    return _instant(value, name, element)
+
+
+def _instant(value: datetime, name: str, element: etree._Element | None) -> datetime:
+    # In UTC: a time without an offset is on the Oslo clock. Refused where the clock
+    # skips it, or where the instant lies beyond what datetime holds (year 1 or 9999).
     try:
         if value.tzinfo is not None:
             return value.astimezone(UTC)
@@ -268,17 +270,6 @@ def _until_date(until: etree._Element) -> date:
         except OverflowError:
             raise SchemaViolation("date-time out of range", location=_at("until", until)) from None
     return _parse_date(raw, "until", until)
-
-
-def parse_duration(raw: str, where: str, warnings: list[str]) -> timedelta:
-    """An iCalendar duration; ``P30M`` (as in the guide's example) means 30 minutes."""
-    read = _duration(raw.strip())
-    if read is None:
-        raise SchemaViolation("not a valid duration", location=where)
-    value, as_minutes = read
-    if as_minutes:
-        warnings.append(f"{where}: duration {raw.strip()!r} read as minutes (written PT..M)")
-    return value
 
 
 @lru_cache(maxsize=1024)
@@ -389,12 +380,15 @@ def _cn(prop: etree._Element) -> str | None:
 
 
 def _read_expected(event: Event, prop: etree._Element, warnings: list[str]) -> None:
+    """An iCalendar duration; ``P30M`` (as in the guide's example) means 30 minutes."""
     raw = (prop[-1].text or "").strip()
     read = _duration(raw)
-    if read is None or read[1]:  # refused, or read with a warning: both name the line
-        read = (parse_duration(raw, f"x-expected-duration (line {line_of(prop)})", warnings),
-                False)
-    event.expected_duration = read[0]
+    if read is None:
+        raise SchemaViolation("not a valid duration", location=_at("x-expected-duration", prop))
+    event.expected_duration, as_minutes = read
+    if as_minutes:
+        warnings.append(f"{_at('x-expected-duration', prop)}: duration {raw!r} read as minutes "
+                        "(written PT..M)")
 
 
 def _read_organizer(event: Event, prop: etree._Element, _warnings: list[str]) -> None:

@@ -24,6 +24,15 @@ def first_children(parent: etree._Element) -> dict[str, etree._Element]:
     return found
 
 
+def required(found: dict[str, etree._Element], tag: str, parent: etree._Element) -> etree._Element:
+    """``found[tag]`` (from :func:`first_children` of ``parent``), or a
+    :class:`SchemaViolation` naming the missing element at ``parent``."""
+    element = found.get(tag)
+    if element is None:
+        raise SchemaViolation(f"missing {etree.QName(tag).localname}", location=where(parent))
+    return element
+
+
 def need(parent: etree._Element, tag: str) -> etree._Element:
     """The first child named ``tag``, or a :class:`SchemaViolation` naming it."""
     found = next(parent.iterchildren(tag), None)
