@@ -136,3 +136,15 @@ class ServiceNotOpen(VendorRejected):
 
 class InvalidRequest(VendorRejected):
     """The EPJ found our request invalid (a bad period, a time that does not exist, ...)."""
+
+
+# ------------------------------------------------------- broker and store
+# Raised by transports and the store; nothing from proton or SQLAlchemy leaks past them.
+
+
+class TransportUnavailable(RetriableError):
+    """The broker (or the embedded queue store) cannot be reached or refused the operation."""
+
+
+class StoreUnavailable(RetriableError):
+    """The database cannot be reached, or a transaction failed for a passing reason."""

@@ -1,0 +1,60 @@
+"""Finding the real servers tests need: PostgreSQL and an AMQP 1.0 broker (RabbitMQ).
+
+Tests that need a server ask :func:`postgres_url` or :func:`amqp_url`. When the
+server is absent the test is skipped with the reason, except when
+``DIGIDIALOG_REQUIRE_SERVICES=1`` (CI sets it): then it fails, so that a CI run
+that lost its servers can never be green.
+
+``DIGIDIALOG_TEST_POSTGRES`` and ``DIGIDIALOG_TEST_AMQP`` override the defaults
+(``postgresql+psycopg://postgres@127.0.0.1:5432/test`` and
+``amqp://guest:guest@127.0.0.1:5672``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672"
+
+
+def services_required() -> bool:
+    """Whether a missing server is a failure rather than a skip."""
+    return os.environ.get("DIGIDIALOG_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(reason: str) -> None:
+    """Skip the calling test, or fail it when services are required."""
+    if services_required():
+        pytest.fail(f"{reason} (DIGIDIALOG_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _listening(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1",
+                                       parts.port or default_port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def postgres_url() -> str:
+    """The SQLAlchemy URL of a PostgreSQL server for tests, or skip/fail."""
+    url = os.environ.get("DIGIDIALOG_TEST_POSTGRES", DEFAULT_POSTGRES)
+    if not _listening(url, 5432):
+        unavailable(f"PostgreSQL is not listening at {urlsplit(url).netloc}")
+    return url
+
+
+def amqp_url() -> str:
+    """The URL of an AMQP 1.0 broker for tests, or skip/fail."""
+    url = os.environ.get("DIGIDIALOG_TEST_AMQP", DEFAULT_AMQP)
+    if not _listening(url, 5672):
+        unavailable(f"no AMQP broker is listening at {urlsplit(url).hostname}")
+    return url
