@@ -15,12 +15,12 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from digidialog.adapters import seed
 from digidialog.adapters.contract import EpjAdapter
 from digidialog.adapters.soap import CallPolicy
-from digidialog.adapters.testing import ExpectedVisit
 from digidialog.domain.timezone import OSLO, to_oslo
 from digidialog.errors import DigidialogError, InvalidRequest, VendorRejected
+from digidialog.testing import seed
+from digidialog.testing.harness import ExpectedVisit
 from digidialog_cosdoc import certs
 from digidialog_cosdoc.adapter import CosDocAdapter
 from digidialog_cosdoc.localtime import wall_clock_instant

@@ -2,6 +2,6 @@
 
 from cosdoc_harness import CosDocHarness
 
-from digidialog.adapters.testing import conformance_tests
+from digidialog.testing.conformance import conformance_tests
 
 TestCosDocConformance = conformance_tests(CosDocHarness)

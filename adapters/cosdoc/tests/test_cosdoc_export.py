@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from cosdoc_support import FIRST_DAY, ONE_TRY, Running, running
 
-from digidialog.adapters.mockbase import Fault, FaultKind
 from digidialog.domain import Appointment
 from digidialog.domain.timezone import OSLO
 from digidialog.errors import InvalidRequest, MalformedReply, VendorTimeout
+from digidialog.testing.mockbase import Fault, FaultKind
 from digidialog_cosdoc.export import read_appointments
 from digidialog_cosdoc.mock_answers import Answer
 from digidialog_cosdoc.mock_export import (

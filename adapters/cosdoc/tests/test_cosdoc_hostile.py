@@ -11,11 +11,11 @@ import pytest
 from cosdoc_support import FIRST_DAY, ONE_TRY, Running, running
 
 from digidialog.adapters.contract import CitizenMessage, EpjAdapter
-from digidialog.adapters.mockbase import Fault, FaultKind
-from digidialog.adapters.testing.suite import HOSTILE_REPLIES
 from digidialog.domain.events import StaffMessageWritten
 from digidialog.domain.timezone import OSLO
 from digidialog.errors import MalformedReply, RetriableError
+from digidialog.testing.conformance import HOSTILE_REPLIES
+from digidialog.testing.mockbase import Fault, FaultKind
 from digidialog_cosdoc.documents import build
 from digidialog_cosdoc.mock import utfor_svar
 from digidialog_cosdoc.mock_answers import Answer, avtale_fields

@@ -5,9 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from digidialog.adapters import seed
 from digidialog.adapters.soap import CallPolicy
-from digidialog.adapters.testing import ExpectedVisit
 from digidialog.domain import Appointment, AppointmentStatus
 from digidialog.errors import (
     AuthenticationFailed,
@@ -17,6 +15,8 @@ from digidialog.errors import (
     UnknownAppointment,
     UnknownCitizen,
 )
+from digidialog.testing import seed
+from digidialog.testing.harness import ExpectedVisit
 from digidialog_gerica import GericaAdapter, GericaMock
 
 SUMMER = timezone(timedelta(hours=2))

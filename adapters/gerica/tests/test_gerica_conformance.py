@@ -2,6 +2,6 @@
 
 from gerica_harness import GericaHarness
 
-from digidialog.adapters.testing import conformance_tests
+from digidialog.testing.conformance import conformance_tests
 
 TestGericaConformance = conformance_tests(GericaHarness)

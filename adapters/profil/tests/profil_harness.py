@@ -18,12 +18,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digidialog.adapters.registry import AdapterSettings
-from digidialog.adapters.seed import national_id
 from digidialog.adapters.soap import CallPolicy
-from digidialog.adapters.testing import ExpectedVisit
 from digidialog.domain.events import EpjEvent
 from digidialog.domain.timezone import from_oslo_wall_clock
 from digidialog.errors import DigidialogError
+from digidialog.testing.harness import ExpectedVisit
+from digidialog.testing.seed import national_id
 from digidialog_profil.adapter import ProfilAdapter
 from digidialog_profil.faults import FINAL_FAULTS
 from digidialog_profil.mock import ProfilMock

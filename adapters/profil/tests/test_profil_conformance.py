@@ -2,6 +2,6 @@
 
 from profil_harness import ProfilHarness
 
-from digidialog.adapters.testing import conformance_tests
+from digidialog.testing.conformance import conformance_tests
 
 TestProfilConformance = conformance_tests(ProfilHarness)

@@ -12,9 +12,7 @@ from profil_harness import ProfilHarness, started
 from werkzeug.wrappers import Request, Response
 
 from digidialog.adapters.contract import CitizenMessage
-from digidialog.adapters.mockbase import Fault, FaultKind
 from digidialog.adapters.soap import CallPolicy
-from digidialog.adapters.testing.suite import HOSTILE_REPLIES
 from digidialog.domain.events import VisitCompleted
 from digidialog.errors import (
     AuthenticationFailed,
@@ -26,6 +24,8 @@ from digidialog.errors import (
     UnknownCitizen,
     VendorTimeout,
 )
+from digidialog.testing.conformance import HOSTILE_REPLIES
+from digidialog.testing.mockbase import Fault, FaultKind
 from digidialog_profil import mock_wire
 from digidialog_profil.feed import PARK_AFTER
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from digidialog.adapters.contract import EpjAdapter
-from digidialog.adapters.mockbase import MockEpj
 from digidialog.errors import FatalError
+from digidialog.testing.mockbase import MockEpj
 
 GROUP = "digidialog.adapters"
 

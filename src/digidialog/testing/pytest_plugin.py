@@ -22,8 +22,8 @@ import pytest
 
 from digidialog.adapters import registry
 from digidialog.adapters.contract import EpjAdapter
-from digidialog.adapters.mockbase import MockEpj
 from digidialog.adapters.registry import AdapterPlugin, AdapterSettings
+from digidialog.testing.mockbase import MockEpj
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@
   hundreds of thousands of records (:attr:`synthetic_export`) costs no memory.
 
 Fault injection (Busy, vendor statuses, hostile replies) comes from
-:class:`~digidialog.adapters.mockbase.MockEpj`. With :attr:`recording` on,
+:class:`~digidialog.testing.mockbase.MockEpj`. With :attr:`recording` on,
 every request and reply is kept in :attr:`exchanges` for tests to inspect.
 """
 
@@ -36,10 +36,10 @@ from pathlib import Path
 from lxml import etree
 from werkzeug.wrappers import Request, Response
 
-from digidialog.adapters.mockbase import Fault, MockEpj
 from digidialog.errors import DigidialogError
 from digidialog.helsenorge import xmlsafe
 from digidialog.helsenorge.xmltree import root_element
+from digidialog.testing.mockbase import Fault, MockEpj
 from digidialog_cosdoc import certs
 from digidialog_cosdoc.documents import envelope_schema, problems, request_schema
 from digidialog_cosdoc.mock_answers import HANDLERS, Answer, invalid

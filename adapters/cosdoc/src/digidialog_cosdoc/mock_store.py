@@ -19,9 +19,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from digidialog.adapters import seed
 from digidialog.domain import Appointment, AppointmentStatus, CancellationReason
 from digidialog.domain.timezone import OSLO, to_oslo
+from digidialog.testing import seed
 from digidialog_cosdoc.localtime import wall_clock_instant
 from digidialog_cosdoc.wire import HendelseType
 

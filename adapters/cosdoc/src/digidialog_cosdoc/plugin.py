@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from digidialog.adapters.contract import EpjAdapter
-from digidialog.adapters.mockbase import MockEpj
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.adapters.soap import CallPolicy
 from digidialog.errors import FatalError
+from digidialog.testing.mockbase import MockEpj
 from digidialog_cosdoc.adapter import CosDocAdapter
 from digidialog_cosdoc.mock import CosDocMock
 from digidialog_cosdoc.stream import ExportLimits

@@ -21,9 +21,9 @@ from typing import Any
 from lxml import etree
 from werkzeug.wrappers import Request, Response
 
-from digidialog.adapters import seed
-from digidialog.adapters.mockbase import Fault, MockEpj
 from digidialog.domain import Appointment
+from digidialog.testing import seed
+from digidialog.testing.mockbase import Fault, MockEpj
 from digidialog_gerica import mock_render as render
 from digidialog_gerica.mock_records import (
     Cancellation,

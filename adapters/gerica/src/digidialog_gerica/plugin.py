@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from digidialog.adapters.mockbase import MockEpj
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.adapters.soap import CallPolicy, new_session
 from digidialog.errors import FatalError
+from digidialog.testing.mockbase import MockEpj
 from digidialog_gerica.adapter import GericaAdapter
 from digidialog_gerica.mock import GericaMock
 from digidialog_gerica.wire import MAX_PAGE_SIZE

@@ -31,10 +31,10 @@ from datetime import date
 from lxml import etree
 from werkzeug.wrappers import Request, Response
 
-from digidialog.adapters import seed
-from digidialog.adapters.mockbase import Fault, MockEpj
 from digidialog.errors import DigidialogError
 from digidialog.helsenorge import xmlsafe
+from digidialog.testing import seed
+from digidialog.testing.mockbase import Fault, MockEpj
 from digidialog_profil import mock_wire as wire_xml
 from digidialog_profil.faults import fault_code_of, fault_envelope, http_status_of
 from digidialog_profil.mock_push import EXCHANGES_KEPT, Exchange, Pusher, PushTarget

@@ -12,9 +12,9 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from digidialog.adapters.seed import SERVICES, SeedCitizen
 from digidialog.domain import Appointment, AppointmentStatus, CancellationReason, Recurrence
 from digidialog.domain.timezone import OSLO
+from digidialog.testing.seed import SERVICES, SeedCitizen
 
 SERVICE_IDS = {"HSP": 1, "PB": 2, "TRYGG": 3}
 """The seed's service codes and the numeric ServiceIds the mock gives them."""

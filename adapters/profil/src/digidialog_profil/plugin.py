@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from digidialog.adapters.contract import EpjAdapter
-from digidialog.adapters.mockbase import MockEpj
 from digidialog.adapters.registry import AdapterSettings
+from digidialog.testing.mockbase import MockEpj
 from digidialog_profil.adapter import ProfilAdapter
 from digidialog_profil.mock import ProfilMock
 

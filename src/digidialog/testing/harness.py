@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Protocol
 
 from digidialog.adapters.contract import EpjAdapter
-from digidialog.adapters.mockbase import MockEpj
 from digidialog.adapters.soap import CallPolicy
 from digidialog.errors import DigidialogError
+from digidialog.testing.mockbase import MockEpj
 
 
 @dataclass(frozen=True)

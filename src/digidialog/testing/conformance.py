@@ -2,7 +2,7 @@
 
 In a vendor's tests::
 
-    from digidialog.adapters.testing import conformance_tests
+    from digidialog.testing.conformance import conformance_tests
     TestGericaConformance = conformance_tests(GericaHarness)
 
 The returned class is collected by pytest; each test gets a started harness.
@@ -26,9 +26,7 @@ from digidialog.adapters.contract import (
     EpjAdapter,
     PeriodCancellation,
 )
-from digidialog.adapters.mockbase import Fault, FaultKind
 from digidialog.adapters.soap import CallPolicy
-from digidialog.adapters.testing.harness import ConformanceHarness
 from digidialog.domain import (
     AppointmentStatus,
     CancellationKind,
@@ -51,6 +49,8 @@ from digidialog.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
+from digidialog.testing.harness import ConformanceHarness
+from digidialog.testing.mockbase import Fault, FaultKind
 
 NON_LATIN1 = "Sámi: Áilu Ŋuolla, Đuommá, Ŧeahkká; emoji 👵🏽🏠; Кирилл; 東京; «ø æ å»"
 ONE_TRY = CallPolicy(timeout=2.0, attempts=1)
