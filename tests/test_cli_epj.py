@@ -88,10 +88,11 @@ def test_mock_epj_prints_what_a_client_needs(vendor: str, keys: set[str]) -> Non
             printed[key] = value
             if line.startswith("Ctrl-C"):
                 break
+        assert keys <= set(printed)
+        assert printed["base_url"].startswith("https://" if vendor == "cosdoc" else "http://")
+        # While the mock runs: stopping it removes the files (see test_mock_cli.py).
+        for key in keys - {"base_url"}:
+            assert Path(printed[key]).is_file()
     finally:
         process.terminate()
         process.wait(timeout=10)
-    assert keys <= set(printed)
-    assert printed["base_url"].startswith("https://" if vendor == "cosdoc" else "http://")
-    for key in keys - {"base_url"}:
-        assert Path(printed[key]).is_file()

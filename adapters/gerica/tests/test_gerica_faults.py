@@ -25,8 +25,9 @@ from digidialog.errors import (
     VendorUnavailable,
 )
 from digidialog.testing.mockbase import Fault, FaultKind
-from digidialog_gerica import GericaAdapter, GericaMock
+from digidialog_gerica import GericaAdapter
 from digidialog_gerica.faults import map_fault
+from digidialog_gerica.mock import GericaMock
 from digidialog_gerica.wire import NAMESPACE, NS
 
 FREE_TEXT = "Mottaker 13116900216 Áilu Ŋuolla finnes ikke"

@@ -38,8 +38,8 @@ from digidialog.domain import (
 )
 from digidialog.domain.timezone import OSLO
 from digidialog.testing.mockbase import Fault, FaultKind
-from digidialog_gerica import GericaMock
-from digidialog_gerica.mock import Exchange
+from digidialog_gerica.mock import GericaMock
+from digidialog_gerica.mock.server import Exchange
 from digidialog_gerica.wire import (
     NAMESPACE,
     NS,

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from profil_harness import drain, started
+from profil_support import drain, started
 from structlog.testing import capture_logs
 
 from digidialog.adapters.contract import CitizenMessage

@@ -1,15 +1,14 @@
-"""``digidialog epj ...`` and ``digidialog mock-epj``: look into an EPJ, or play one.
+"""``digidialog epj ...``: look into an EPJ through its adapter.
 
 ``epj`` prints domain JSON on stdout, through the vendor's adapter, so an
-operator sees exactly what the sync engine would see. ``mock-epj`` runs a
-vendor's stateful mock for people to point clients at.
+operator sees exactly what the sync engine would see. ``digidialog mock-epj``
+(:mod:`digidialog.cli.mock`) plays an EPJ to point it at.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -128,30 +127,3 @@ def changes(
 
     _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout),
          read)
-
-
-def mock_epj(
-    vendor: Vendor,
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port)")] = 0,
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    seed_citizens: Annotated[int, typer.Option("--seed-citizens", help="Citizens to seed")] = 20,
-) -> None:
-    """Run a vendor's stateful mock until interrupted; prints what a client needs."""
-    try:
-        plugin = registry.load(vendor)
-    except DigidialogError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
-    mock = plugin.mock(seed_citizens=seed_citizens)
-    details = plugin.start_mock(mock, host=host, port=port)
-    for key, value in details.items():
-        typer.echo(f"{key}: {value}")
-    typer.echo(f"username/password (where the vendor uses them): {mock.username}/{mock.password}")
-    typer.echo("Ctrl-C stops the mock.")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        mock.stop()

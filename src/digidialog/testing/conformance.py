@@ -3,18 +3,20 @@
 In a vendor's tests::
 
     from digidialog.testing.conformance import conformance_tests
-    TestGericaConformance = conformance_tests(GericaHarness)
+    TestGericaConformance = conformance_tests("gerica")
 
-The returned class is collected by pytest; each test gets a started harness.
+The vendor's harness (:class:`~digidialog.testing.harness.ConformanceHarness`)
+comes from its ``digidialog.mocks`` entry point; a harness factory may be
+given instead of a name. The returned class is collected by pytest; each test
+gets a started harness, stopped afterwards.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -49,6 +51,7 @@ from digidialog.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
+from digidialog.testing import mocks
 from digidialog.testing.harness import ConformanceHarness
 from digidialog.testing.mockbase import Fault, FaultKind
 
@@ -86,12 +89,12 @@ def _drain(adapter: EpjAdapter, checkpoint: str | None) -> tuple[list[EpjEvent],
 class AdapterConformance:
     """The contract, test by test. Subclassed by :func:`conformance_tests`."""
 
-    harness_class: type[Any]
+    make_harness: Callable[[], ConformanceHarness]
 
     @pytest.fixture
     def harness(self) -> Iterator[ConformanceHarness]:
         """A started harness, stopped after the test."""
-        harness: ConformanceHarness = self.harness_class()
+        harness = self.make_harness()
         harness.start()
         try:
             yield harness
@@ -334,10 +337,23 @@ class AdapterConformance:
         assert harness.cancellations(request.request_id) == (1 if native else 2)
 
 
-def conformance_tests(harness_class: type[Any]) -> type[AdapterConformance]:
-    """The conformance test class for a vendor harness (assign it to a ``Test...`` name)."""
+def conformance_tests(vendor: str | Callable[[], ConformanceHarness]
+                      ) -> type[AdapterConformance]:
+    """The conformance test class for a vendor (assign it to a ``Test...`` name).
+
+    ``vendor`` is the name of a ``digidialog.mocks`` entry point, whose harness
+    is used, or a callable making a harness.
+    """
+    if isinstance(vendor, str):
+        name = vendor
+
+        def make() -> ConformanceHarness:
+            return mocks.load(name).harness()
+    else:
+        name, make = getattr(vendor, "__name__", "Vendor"), vendor
     return type(
-        f"Test{harness_class.__name__}Conformance",
+        f"Test{name.title()}Conformance",
         (AdapterConformance,),
-        {"harness_class": harness_class, "__test__": True},
+        # staticmethod: a plain function stored on the class would be bound to the test.
+        {"make_harness": staticmethod(make), "__test__": True},
     )

@@ -40,11 +40,11 @@ from digidialog.errors import DigidialogError
 from digidialog.helsenorge import xmlsafe
 from digidialog.helsenorge.xmltree import root_element
 from digidialog.testing.mockbase import Fault, MockEpj
-from digidialog_cosdoc import certs
 from digidialog_cosdoc.documents import envelope_schema, problems, request_schema
-from digidialog_cosdoc.mock_answers import HANDLERS, Answer, invalid
-from digidialog_cosdoc.mock_export import export_envelope, synthetic_records
-from digidialog_cosdoc.mock_store import CosDocStore
+from digidialog_cosdoc.mock import certs
+from digidialog_cosdoc.mock.answers import HANDLERS, Answer, invalid
+from digidialog_cosdoc.mock.export import export_envelope, synthetic_records
+from digidialog_cosdoc.mock.state import CosDocStore
 from digidialog_cosdoc.wire import (
     INTEGRASJON_NS,
     SERVICE_PATH,

@@ -24,8 +24,9 @@ from werkzeug.wrappers import Request, Response
 from digidialog.domain import Appointment
 from digidialog.testing import seed
 from digidialog.testing.mockbase import Fault, MockEpj
-from digidialog_gerica import mock_render as render
-from digidialog_gerica.mock_records import (
+from digidialog_gerica.mock import render
+from digidialog_gerica.mock.checks import read_request
+from digidialog_gerica.mock.records import (
     Cancellation,
     Citizen,
     CitizenMessage,
@@ -33,9 +34,8 @@ from digidialog_gerica.mock_records import (
     Person,
     Service,
 )
-from digidialog_gerica.mock_requests import read_request
-from digidialog_gerica.mock_seed import visit_from_appointment
-from digidialog_gerica.mock_state import GericaState
+from digidialog_gerica.mock.seed import visit_from_appointment
+from digidialog_gerica.mock.state import GericaState
 from digidialog_gerica.wire import (
     NAMESPACE,
     NS,
@@ -278,6 +278,11 @@ class GericaMock(MockEpj):
         with self._lock:
             found = self.state.delivered.get(message_id)
             return [] if found is None else [found.text]
+
+    def delivered_messages(self) -> list[CitizenMessage]:
+        """Every message Gerica stored by LeverMelding, in the order it received them."""
+        with self._lock:
+            return list(self.state.delivered.values())
 
     def cancellation_count(self, request_id: str) -> int:
         """How many cancellations Gerica holds under an AvbestillingId."""
