@@ -1,14 +1,9 @@
-"""The conformance suite: every adapter passes it against its mock, in one line.
+"""The adapter contract, test by test, against a vendor's mock (see :func:`conformance_tests`).
 
-In a vendor's tests::
-
-    from digidialog.testing.conformance import conformance_tests
-    TestGericaConformance = conformance_tests("gerica")
-
-The vendor's harness (:class:`~digidialog.testing.harness.ConformanceHarness`)
-comes from its ``digidialog.mocks`` entry point; a harness factory may be
-given instead of a name. The returned class is collected by pytest; each test
-gets a started harness, stopped afterwards.
+Each test gets a started harness (:class:`~digidialog.testing.harness.ConformanceHarness`)
+and checks one promise of :class:`~digidialog.adapters.contract.EpjAdapter`:
+paging, time, idempotent writes, the change feed, and every failure mapped to
+the right error.
 """
 
 from __future__ import annotations
@@ -51,7 +46,6 @@ from digidialog.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
-from digidialog.testing import mocks
 from digidialog.testing.harness import ConformanceHarness
 from digidialog.testing.mockbase import Fault, FaultKind
 
@@ -74,7 +68,8 @@ Vendors' own tests reuse it for the operations the suite does not call."""
 RELATIVE = Person(national_id="15076500565", given_name="Roland", family_name="Gundersen")
 
 
-def _drain(adapter: EpjAdapter, checkpoint: str | None) -> tuple[list[EpjEvent], str | None]:
+def drain(adapter: EpjAdapter, checkpoint: str | None) -> tuple[list[EpjEvent], str | None]:
+    """Every event after ``checkpoint``, acknowledged, and the checkpoint to go on from."""
     events: list[EpjEvent] = []
     for _ in range(100):
         batch: ChangeBatch = adapter.changes(checkpoint, limit=200)
@@ -214,11 +209,11 @@ class AdapterConformance:
         start = datetime(2026, 2, 9, 0, tzinfo=OSLO)
         visits = harness.seed_visits(citizen, 3, start + timedelta(hours=8))
         adapter = harness.adapter()
-        _, checkpoint = _drain(adapter, None)
+        _, checkpoint = drain(adapter, None)
         request = self._period(harness, citizen, start, start + timedelta(days=1))
         adapter.register_cancellation(request)
         harness.decide_cancellations(accept=True)
-        events, _ = _drain(adapter, checkpoint)
+        events, _ = drain(adapter, checkpoint)
         decisions = [e for e in events if isinstance(e, CancellationDecided)
                      and e.decision.request_id == request.request_id]
         assert len(decisions) == 1
@@ -231,7 +226,7 @@ class AdapterConformance:
         start = datetime(2026, 2, 16, 8, tzinfo=OSLO)
         (visit,) = harness.seed_visits(citizen, 1, start)
         adapter = harness.adapter()
-        _, checkpoint = _drain(adapter, None)
+        _, checkpoint = drain(adapter, None)
         request = CancellationRequest(
             request_id=str(uuid.uuid4()), citizen_id=citizen, kind=CancellationKind.SINGLE,
             start=visit.start, end=visit.end, appointment_uid=visit.uid,
@@ -239,7 +234,7 @@ class AdapterConformance:
         )
         adapter.register_cancellation(request)
         harness.decide_cancellations(accept=False)
-        events, _ = _drain(adapter, checkpoint)
+        events, _ = drain(adapter, checkpoint)
         (decided,) = [e for e in events if isinstance(e, CancellationDecided)
                       and e.decision.request_id == request.request_id]
         assert not decided.decision.accepted
@@ -263,17 +258,17 @@ class AdapterConformance:
         """Events after a checkpoint come once; nothing before it comes again."""
         visits = harness.seed_visits(citizen, 3, datetime(2026, 3, 2, 8, tzinfo=OSLO))
         adapter = harness.adapter()
-        _, checkpoint = _drain(adapter, None)
+        _, checkpoint = drain(adapter, None)
         harness.complete_visit(citizen, visits[0].uid)
         harness.write_staff_message(citizen, NON_LATIN1)
-        first, checkpoint2 = _drain(adapter, checkpoint)
+        first, checkpoint2 = drain(adapter, checkpoint)
         completed = [e for e in first if isinstance(e, VisitCompleted)]
         assert [e.appointment.uid for e in completed] == [visits[0].uid]
         assert completed[0].appointment.status is AppointmentStatus.COMPLETED
         written = [e for e in first if isinstance(e, StaffMessageWritten)]
         assert [e.message.body for e in written] == [NON_LATIN1]
         harness.complete_visit(citizen, visits[1].uid)
-        second, _ = _drain(adapter, checkpoint2)
+        second, _ = drain(adapter, checkpoint2)
         assert [e.appointment.uid for e in second if isinstance(e, VisitCompleted)] == [
             visits[1].uid]
         assert {e.event_id for e in first}.isdisjoint({e.event_id for e in second})
@@ -335,25 +330,3 @@ class AdapterConformance:
         adapter.register_cancellation(request)
         native = adapter.capabilities.period_cancellation is PeriodCancellation.NATIVE
         assert harness.cancellations(request.request_id) == (1 if native else 2)
-
-
-def conformance_tests(vendor: str | Callable[[], ConformanceHarness]
-                      ) -> type[AdapterConformance]:
-    """The conformance test class for a vendor (assign it to a ``Test...`` name).
-
-    ``vendor`` is the name of a ``digidialog.mocks`` entry point, whose harness
-    is used, or a callable making a harness.
-    """
-    if isinstance(vendor, str):
-        name = vendor
-
-        def make() -> ConformanceHarness:
-            return mocks.load(name).harness()
-    else:
-        name, make = getattr(vendor, "__name__", "Vendor"), vendor
-    return type(
-        f"Test{name.title()}Conformance",
-        (AdapterConformance,),
-        # staticmethod: a plain function stored on the class would be bound to the test.
-        {"make_harness": staticmethod(make), "__test__": True},
-    )
