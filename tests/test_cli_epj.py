@@ -18,8 +18,14 @@ from digidialog.testing.pytest_plugin import MockClient, StartMock
 runner = CliRunner()
 
 
+CONNECTION = {"base_url", "username", "password", "client_cert", "client_key", "ca"}
+
+
 def _options(client: MockClient) -> list[str]:
     details, options = client.details, ["--url", client.details["base_url"]]
+    # Vendor settings such as Profil's event store, where the mock's pushes land.
+    options += [f"--option={key}={value}" for key, value in details.items()
+                if key not in CONNECTION]
     if "client_cert" in details:
         return [*options, "--client-cert", details["client_cert"], "--client-key",
                 details["client_key"], "--ca", details["ca"]]

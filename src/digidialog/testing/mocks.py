@@ -62,9 +62,10 @@ def _load(entry: EntryPoint) -> MockPlugin:
     try:
         plugin = entry.load()
     except ModuleNotFoundError as error:
+        missing = (error.name or "a module").partition(".")[0]
         raise MockUnavailable(
             f"the {entry.name} mock needs the mock extra: "
-            f"pip install '{_distribution(entry)}[mock]' ({error.name} is not installed)"
+            f"pip install '{_distribution(entry)}[mock]' ({missing} is not installed)"
         ) from None
     except Exception as error:
         raise MockUnavailable(
