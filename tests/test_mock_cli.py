@@ -22,10 +22,12 @@ DIGIDIALOG = str(Path(sys.executable).with_name("digidialog"))
 EXAMPLE_KINDS = {"staff_message", "visit_completed", "cancellation_decided"}
 
 
-def run(*arguments: str, python: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(*arguments: str, python: str | None = None, cwd: Path | None = None
+        ) -> subprocess.CompletedProcess[str]:
     """One ``digidialog`` command (or ``python -c`` code), its output captured."""
     command = [sys.executable, "-c", python, *arguments] if python else [DIGIDIALOG, *arguments]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
+                          cwd=cwd)
 
 
 @contextmanager
@@ -144,7 +146,7 @@ def _readme_block() -> list[str]:
     return [line.strip() for line in joined.splitlines() if line.strip()]
 
 
-def test_the_readme_examples_run_as_written() -> None:
+def test_the_readme_examples_run_as_written(tmp_path: Path) -> None:
     """Every command of the README's block, with the ports and folders the mocks printed in
     place of the README's: the appointments example returns visits, and every change feed
     starts with a staff message, a visit done and a cancellation decided."""
@@ -155,7 +157,8 @@ def test_the_readme_examples_run_as_written() -> None:
             line = written
             for placeholder, actual in substitutions.items():
                 line = line.replace(placeholder, actual)
-            result = run(*shlex.split(line)[1:])
+            # In a folder of its own: Profil's adapter keeps a store where it runs.
+            result = run(*shlex.split(line)[1:], cwd=tmp_path)
             assert result.returncode == 0, (line, result.stderr)
             outputs.append((line, json.loads(result.stdout)))
     appointments = [out for line, out in outputs if " appointments " in line]

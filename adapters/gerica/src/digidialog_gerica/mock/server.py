@@ -6,8 +6,8 @@ checked as Gerica would: SOAP 1.1 envelope (``VersionMismatch`` otherwise),
 WS-Security UsernameToken with a PasswordText password (``IKKE_AUTORISERT``
 otherwise), a body matching the SOAPAction, and the body valid against the
 project's XSD (a ``soap:Client`` fault without GericaFeil otherwise): see
-:mod:`.mock_requests`. Answers and faults come from :mod:`.mock_render`; the
-state and its rules live in :mod:`.mock_state`. Every exchange is kept (the last 500) for tests.
+:mod:`.checks`. Answers and faults come from :mod:`.render`; the
+state and its rules live in :mod:`.state`. Every exchange is kept (the last 500) for tests.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What the Profil mock remembers: services, clients, visits, inbox, outbox, cancellations.
 
 Plain data and the rules Profil applies to it, with no XML: the wire side is
-:mod:`digidialog_profil.mock`. Times are kept as UTC instants; the wire side
+:mod:`digidialog_profil.mock.server`. Times are kept as UTC instants; the wire side
 turns them into Oslo wall-clock text with ``isDst``. Rule violations raise
 :class:`MockFault` with Profil's subcode.
 """
