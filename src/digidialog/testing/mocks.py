@@ -19,10 +19,11 @@ imports nothing beyond the core, so the CLI can say so.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from datetime import date
 from importlib.metadata import EntryPoint, entry_points
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.errors import FatalError
@@ -91,6 +92,39 @@ def load(name: str) -> MockPlugin:
     return _load(matches[0])
 
 
+_HARNESS_ATTRIBUTES = sorted(ConformanceHarness.__annotations__)
+_HARNESS_METHODS = sorted(
+    name for name, member in vars(ConformanceHarness).items()
+    if not name.startswith("_") and (callable(member) or isinstance(member, property))
+)
+
+
+def check_harness(name: str, harness: object) -> ConformanceHarness:
+    """Check that a vendor's harness offers the whole control API, naming what it lacks."""
+    kind = type(harness)
+    missing = [a for a in _HARNESS_METHODS if not hasattr(kind, a)]
+    missing += [a for a in _HARNESS_ATTRIBUTES if a not in dir(harness)]
+    if missing:
+        raise MockUnavailable(f"the {name} mock's harness lacks {', '.join(missing)}")
+    for method in _HARNESS_METHODS:
+        expected = getattr(ConformanceHarness, method)
+        if isinstance(expected, property):
+            continue
+        want = list(inspect.signature(expected).parameters)
+        have = list(inspect.signature(getattr(kind, method)).parameters)
+        if have[: len(want)] != want:
+            raise MockUnavailable(f"the {name} mock's harness: {method} takes {have}, "
+                                  f"the control API says {want}")
+    return cast(ConformanceHarness, harness)
+
+
+def harness(name: str, *, seed_citizens: int = 0, first_day: date | None = None
+            ) -> ConformanceHarness:
+    """Vendor ``name``'s harness around a fresh mock (not started), checked."""
+    made = load(name).harness(seed_citizens=seed_citizens, first_day=first_day)
+    return check_harness(name, made)
+
+
 def start(name: str, *, seed_citizens: int = 20, first_day: date | None = None,
           example_changes: bool = False, host: str = "127.0.0.1", port: int = 0
           ) -> ConformanceHarness:
@@ -99,15 +133,15 @@ def start(name: str, *, seed_citizens: int = 20, first_day: date | None = None,
 
     Anything started is stopped again when starting fails part-way.
     """
-    harness = load(name).harness(seed_citizens=seed_citizens, first_day=first_day)
+    started = harness(name, seed_citizens=seed_citizens, first_day=first_day)
     try:
-        harness.start(host=host, port=port)
+        started.start(host=host, port=port)
         if example_changes:
-            add_example_changes(harness, first_day)
+            add_example_changes(started, first_day)
     except BaseException:
-        harness.stop()
+        started.stop()
         raise
-    return harness
+    return started
 
 
 def stop_all(harnesses: Iterable[ConformanceHarness]) -> None:

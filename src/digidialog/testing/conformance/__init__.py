@@ -35,7 +35,7 @@ def conformance_tests(vendor: str | Callable[[], ConformanceHarness]
         name = vendor
 
         def make() -> ConformanceHarness:
-            return mocks.load(name).harness()
+            return mocks.harness(name)
     else:
         name, make = getattr(vendor, "__name__", "Vendor"), vendor
     return type(
