@@ -46,10 +46,10 @@ from digidialog.adapters.soap import SoapVersion, load_client
 from digidialog_cosdoc.client import CosDocEndpoint, answer_document, map_fault
 from digidialog_cosdoc.export import read_appointments
 from digidialog_cosdoc.mapping import AVTALE, read_avtale
-from digidialog_cosdoc.mock import utfor_svar
-from digidialog_cosdoc.mock_answers import avtaler
-from digidialog_cosdoc.mock_export import export_envelope, synthetic_records
-from digidialog_cosdoc.mock_store import Avtale, CosDocStore
+from digidialog_cosdoc.mock.answers import avtaler
+from digidialog_cosdoc.mock.export import export_envelope, synthetic_records
+from digidialog_cosdoc.mock.server import utfor_svar
+from digidialog_cosdoc.mock.state import Avtale, CosDocStore
 from digidialog_cosdoc.stream import EnvelopeStream
 from digidialog_cosdoc.wire import ANSWER_XSD, SOAP_ACTION, WSDL, Kommando, d, i, schema
 

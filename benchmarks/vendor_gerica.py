@@ -36,8 +36,8 @@ from digidialog.domain import Frequency, Recurrence, Weekday
 from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge import xmlsafe
 from digidialog_gerica import mapping
-from digidialog_gerica import mock_render as render
-from digidialog_gerica.mock_records import Visit
+from digidialog_gerica.mock import render
+from digidialog_gerica.mock.records import Visit
 from digidialog_gerica.rrule import format_rrule
 from digidialog_gerica.wire import NS, Operation, wsdl_file
 

@@ -32,9 +32,10 @@ from lxml import etree
 from digidialog.adapters.soap import SoapVersion, soap_body
 from digidialog.domain import Frequency, Recurrence, Weekday
 from digidialog.helsenorge import xmlsafe
-from digidialog_profil import mock_wire, visits
+from digidialog_profil import visits
 from digidialog_profil.adapter import _client
-from digidialog_profil.mock_state import Visit
+from digidialog_profil.mock import wire as mock_wire
+from digidialog_profil.mock.state import Visit
 from digidialog_profil.wire import NAMESPACE
 
 VISITS = 500

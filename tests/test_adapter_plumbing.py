@@ -71,12 +71,6 @@ class _Plugin:
     def create(self, settings: Any) -> Any:
         return self.adapter_class()
 
-    def mock(self, *, seed_citizens: int = 20) -> Any:
-        return None
-
-    def start_mock(self, mock: Any, *, host: str, port: int) -> dict[str, str]:
-        return {}
-
 
 def test_a_complete_plugin_passes() -> None:
     """A plugin whose adapter implements the whole contract is accepted as it is."""

@@ -18,8 +18,14 @@ from digidialog.testing.pytest_plugin import MockClient, StartMock
 runner = CliRunner()
 
 
+CONNECTION = {"base_url", "username", "password", "client_cert", "client_key", "ca"}
+
+
 def _options(client: MockClient) -> list[str]:
     details, options = client.details, ["--url", client.details["base_url"]]
+    # Vendor settings such as Profil's event store, where the mock's pushes land.
+    options += [f"--option={key}={value}" for key, value in details.items()
+                if key not in CONNECTION]
     if "client_cert" in details:
         return [*options, "--client-cert", details["client_cert"], "--client-key",
                 details["client_key"], "--ca", details["ca"]]
@@ -88,10 +94,11 @@ def test_mock_epj_prints_what_a_client_needs(vendor: str, keys: set[str]) -> Non
             printed[key] = value
             if line.startswith("Ctrl-C"):
                 break
+        assert keys <= set(printed)
+        assert printed["base_url"].startswith("https://" if vendor == "cosdoc" else "http://")
+        # While the mock runs: stopping it removes the files (see test_mock_cli.py).
+        for key in keys - {"base_url"}:
+            assert Path(printed[key]).is_file()
     finally:
         process.terminate()
         process.wait(timeout=10)
-    assert keys <= set(printed)
-    assert printed["base_url"].startswith("https://" if vendor == "cosdoc" else "http://")
-    for key in keys - {"base_url"}:
-        assert Path(printed[key]).is_file()

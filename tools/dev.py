@@ -8,7 +8,9 @@ Needs nothing but Python 3.11 or newer:
     python3 tools/dev.py bench    # ... then the benchmarks, printing a table
 
 The virtual environment lives in ``.venv`` (or ``$DIGIDIALOG_VENV``) and is
-reinstalled only when a ``pyproject.toml`` changed since the last install.
+reinstalled only when a ``pyproject.toml`` changed since the last install. It
+holds the core and every vendor adapter, editable, with the ``dev`` and
+``mock`` extras (a plain ``pip install digidialog`` carries no test machinery).
 Extra arguments after the command are passed on (to pytest for ``test``).
 """
 
@@ -55,8 +57,10 @@ def ensure_environment() -> None:
         print(f"creating {VENV}", flush=True)
         venv.create(VENV, with_pip=True)
     _run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    editable = [arg for package in PACKAGES for arg in ("-e", str(package))]
-    editable[1] = f"{ROOT}[dev]"
+    # The mock extras bring the test machinery (pytest-httpserver, werkzeug, cryptography)
+    # that a production install of digidialog never carries.
+    editable = [arg for package in PACKAGES for arg in ("-e", f"{package}[mock]")]
+    editable[1] = f"{ROOT}[dev,mock]"
     _run(BIN / "python", "-m", "pip", "install", "--quiet", *editable)
     stamp.write_text(_fingerprint())
 

@@ -12,10 +12,10 @@ import requests
 from lxml import etree
 
 from digidialog.adapters.soap import CallPolicy
-from digidialog_cosdoc import certs
 from digidialog_cosdoc.adapter import CosDocAdapter
 from digidialog_cosdoc.client import mutual_tls_session
-from digidialog_cosdoc.mock import CosDocMock
+from digidialog_cosdoc.mock import certs
+from digidialog_cosdoc.mock.server import CosDocMock
 from digidialog_cosdoc.stream import ExportLimits
 from digidialog_cosdoc.wire import SOAP_ACTION, SOAP_ENVELOPE_NS, i
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from digidialog.errors import InvalidRequest, MalformedReply
 from digidialog_cosdoc import documents
-from digidialog_cosdoc.mock_answers import avtale_fields
-from digidialog_cosdoc.mock_export import avtale_xml
-from digidialog_cosdoc.mock_store import Avtale
+from digidialog_cosdoc.mock.answers import avtale_fields
+from digidialog_cosdoc.mock.export import avtale_xml
+from digidialog_cosdoc.mock.state import Avtale
 from digidialog_cosdoc.wire import Kommando, d
 
 SAMI_AND_EMOJI = "Sámi: Áilu Ŋuolla, Đuommá, Ŧeahkká; emoji 👵🏽🏠; Кирилл; 東京; «ø æ å»"

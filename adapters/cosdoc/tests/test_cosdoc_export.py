@@ -13,13 +13,13 @@ from datetime import date, datetime, timedelta
 import pytest
 from cosdoc_support import FIRST_DAY, ONE_TRY, Running, running
 
-from digidialog.adapters.mockbase import Fault, FaultKind
 from digidialog.domain import Appointment
 from digidialog.domain.timezone import OSLO
 from digidialog.errors import InvalidRequest, MalformedReply, VendorTimeout
+from digidialog.testing.mockbase import Fault, FaultKind
 from digidialog_cosdoc.export import read_appointments
-from digidialog_cosdoc.mock_answers import Answer
-from digidialog_cosdoc.mock_export import (
+from digidialog_cosdoc.mock.answers import Answer
+from digidialog_cosdoc.mock.export import (
     DOCUMENT_END,
     DOCUMENT_START,
     ENVELOPE_END,
@@ -28,7 +28,7 @@ from digidialog_cosdoc.mock_export import (
     export_envelope,
     synthetic_records,
 )
-from digidialog_cosdoc.mock_store import Avtale
+from digidialog_cosdoc.mock.state import Avtale
 from digidialog_cosdoc.stream import Base64Chunks, EnvelopeStream, ExportLimits, Prefix
 from digidialog_cosdoc.wire import Status
 

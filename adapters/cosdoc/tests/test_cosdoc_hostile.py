@@ -11,14 +11,14 @@ import pytest
 from cosdoc_support import FIRST_DAY, ONE_TRY, Running, running
 
 from digidialog.adapters.contract import CitizenMessage, EpjAdapter
-from digidialog.adapters.mockbase import Fault, FaultKind
-from digidialog.adapters.testing.suite import HOSTILE_REPLIES
 from digidialog.domain.events import StaffMessageWritten
 from digidialog.domain.timezone import OSLO
 from digidialog.errors import MalformedReply, RetriableError
+from digidialog.testing.conformance import HOSTILE_REPLIES
+from digidialog.testing.mockbase import Fault, FaultKind
 from digidialog_cosdoc.documents import build
-from digidialog_cosdoc.mock import utfor_svar
-from digidialog_cosdoc.mock_answers import Answer, avtale_fields
+from digidialog_cosdoc.mock.answers import Answer, avtale_fields
+from digidialog_cosdoc.mock.server import utfor_svar
 from digidialog_cosdoc.wire import Kommando, Status
 
 START = datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=OSLO)

@@ -13,9 +13,9 @@ from digidialog.adapters.contract import CitizenMessage
 from digidialog.domain.timezone import OSLO
 from digidialog.errors import DigidialogError
 from digidialog_cosdoc.documents import build
-from digidialog_cosdoc.mock import utfor_svar
-from digidialog_cosdoc.mock_answers import Answer, avtale_fields
-from digidialog_cosdoc.mock_store import Avtale
+from digidialog_cosdoc.mock.answers import Answer, avtale_fields
+from digidialog_cosdoc.mock.server import utfor_svar
+from digidialog_cosdoc.mock.state import Avtale
 from digidialog_cosdoc.wire import Kommando, Status
 
 START = datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=OSLO)

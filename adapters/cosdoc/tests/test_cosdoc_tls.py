@@ -14,8 +14,9 @@ from cryptography import x509
 from digidialog.adapters import registry
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.errors import AuthenticationFailed, FatalError
-from digidialog_cosdoc import certs
+from digidialog.testing import mocks
 from digidialog_cosdoc.adapter import CosDocAdapter
+from digidialog_cosdoc.mock import certs
 from digidialog_cosdoc.plugin import plugin
 
 
@@ -103,9 +104,10 @@ def test_the_plugin_is_registered_and_checked() -> None:
 
 
 def test_the_plugin_starts_a_mock_a_client_can_use() -> None:
-    """start_mock returns the base URL and the three files; create() connects with them."""
-    mock = plugin.mock(seed_citizens=2)
-    details = plugin.start_mock(mock, host="127.0.0.1", port=0)
+    """The mock entry point, started as ``digidialog mock-epj`` starts it, gives the base URL
+    and the three files; create() connects with them."""
+    harness = mocks.start("cosdoc", seed_citizens=2)
+    details = mocks.connection_details(harness.settings())
     try:
         assert set(details) == {"base_url", "client_cert", "client_key", "ca"}
         assert details["base_url"].startswith("https://127.0.0.1:")
@@ -115,7 +117,7 @@ def test_the_plugin_starts_a_mock_a_client_can_use() -> None:
         assert len(list(adapter.citizens())) == 2
         adapter.close()
     finally:
-        mock.stop()
+        harness.stop()
     assert not Path(details["ca"]).exists(), "temporary certificates are removed on stop"
 
 

@@ -23,7 +23,7 @@ from digidialog.domain import CancellationKind, CancellationRequest
 from digidialog.domain.timezone import OSLO
 from digidialog.errors import InvalidRequest, UnknownAppointment, UnknownCitizen
 from digidialog_cosdoc.documents import answer_schema, envelope_schema, problems, request_schema
-from digidialog_cosdoc.mock import Exchange
+from digidialog_cosdoc.mock.server import Exchange
 from digidialog_cosdoc.wire import SOAP_ENVELOPE_NS, Kommando, d, i
 
 

@@ -15,7 +15,8 @@ from werkzeug.wrappers import Request, Response
 from digidialog.adapters.soap import CallPolicy
 from digidialog.domain import Appointment, AppointmentStatus
 from digidialog.domain.timezone import OSLO
-from digidialog_gerica import GericaAdapter, GericaMock
+from digidialog_gerica import GericaAdapter
+from digidialog_gerica.mock import GericaMock
 from digidialog_gerica.wire import NAMESPACE, PLAIN_TEXT_TYPE, WSSE, message_schema
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"

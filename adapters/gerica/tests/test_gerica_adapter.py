@@ -22,8 +22,10 @@ from digidialog.domain.events import (
     VisitCompleted,
 )
 from digidialog.errors import FatalError, MalformedReply
-from digidialog_gerica import GericaAdapter, GericaMock, plugin
+from digidialog.testing import mocks
+from digidialog_gerica import GericaAdapter, plugin
 from digidialog_gerica import adapter as adapter_module
+from digidialog_gerica.mock import GericaMock
 from digidialog_gerica.wire import NAMESPACE
 
 
@@ -323,9 +325,12 @@ def test_the_plugin_is_registered_and_checked() -> None:
 
 
 def test_the_plugin_makes_a_working_pair() -> None:
-    """plugin.mock + start_mock + create: a seeded Gerica and an adapter that reads it."""
-    mock = plugin.mock(seed_citizens=4)
-    details = plugin.start_mock(mock, host="127.0.0.1", port=0)
+    """The mock entry point's harness and plugin.create: a seeded Gerica and an adapter that
+    reads it."""
+    harness = mocks.load("gerica").harness(seed_citizens=4)
+    harness.start()
+    mock = harness.mock
+    details = {"base_url": harness.base_url, "service_url": mock.service_url}
     try:
         adapter = plugin.create(AdapterSettings(
             base_url=details["base_url"], username=mock.username, password=mock.password,
@@ -341,7 +346,7 @@ def test_the_plugin_makes_a_working_pair() -> None:
         assert statuses == set(AppointmentStatus)
         adapter.close()
     finally:
-        mock.stop()
+        harness.stop()
     assert details["service_url"].endswith("/InnbyggerDialog")
 
 

@@ -1,7 +1,5 @@
 """The shared adapter conformance suite, run against the Gerica mock."""
 
-from gerica_harness import GericaHarness
+from digidialog.testing.conformance import conformance_tests
 
-from digidialog.adapters.testing import conformance_tests
-
-TestGericaConformance = conformance_tests(GericaHarness)
+TestGericaConformance = conformance_tests("gerica")

@@ -10,7 +10,6 @@ from gerica_support import CITIZEN, adapter_for, oslo, served_mock, visit
 from lxml import etree
 
 from digidialog.adapters.contract import CitizenMessage
-from digidialog.adapters.mockbase import Fault, FaultKind
 from digidialog.adapters.soap import CallPolicy, SoapFault
 from digidialog.domain import CancellationKind, CancellationRequest
 from digidialog.errors import (
@@ -25,8 +24,10 @@ from digidialog.errors import (
     VendorRejected,
     VendorUnavailable,
 )
-from digidialog_gerica import GericaAdapter, GericaMock
+from digidialog.testing.mockbase import Fault, FaultKind
+from digidialog_gerica import GericaAdapter
 from digidialog_gerica.faults import map_fault
+from digidialog_gerica.mock import GericaMock
 from digidialog_gerica.wire import NAMESPACE, NS
 
 FREE_TEXT = "Mottaker 13116900216 Áilu Ŋuolla finnes ikke"

@@ -9,7 +9,8 @@ from gerica_support import CITIZEN, adapter_for, oslo, served_mock, visit
 
 from digidialog.adapters.contract import CitizenMessage, DigitalStatusUpdate
 from digidialog.domain import CancellationKind, CancellationRequest
-from digidialog_gerica import GericaAdapter, GericaMock
+from digidialog_gerica import GericaAdapter
+from digidialog_gerica.mock import GericaMock
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from digidialog.domain import (
 )
 from digidialog.errors import MalformedReply
 from digidialog_gerica import avtaler, mapping
-from digidialog_gerica import mock_render as render
-from digidialog_gerica.mock_records import Visit
+from digidialog_gerica.mock import render
+from digidialog_gerica.mock.records import Visit
 from digidialog_gerica.wire import NAMESPACE, NS, parse_instant_utc
 
 CITIZEN = "13116900216"

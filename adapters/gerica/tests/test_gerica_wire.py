@@ -26,7 +26,6 @@ from gerica_support import (
 from lxml import etree
 
 from digidialog.adapters.contract import CitizenMessage, DigitalStatusUpdate
-from digidialog.adapters.mockbase import Fault, FaultKind
 from digidialog.domain import (
     AppointmentStatus,
     CancellationKind,
@@ -38,8 +37,9 @@ from digidialog.domain import (
     Relation,
 )
 from digidialog.domain.timezone import OSLO
-from digidialog_gerica import GericaMock
-from digidialog_gerica.mock import Exchange
+from digidialog.testing.mockbase import Fault, FaultKind
+from digidialog_gerica.mock import GericaMock
+from digidialog_gerica.mock.server import Exchange
 from digidialog_gerica.wire import (
     NAMESPACE,
     NS,

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from profil_harness import OPEN, SECOND_OPEN, ProfilHarness, drain, started
+from profil_support import drain, started
 
 from digidialog.domain import (
     CancellationKind,
@@ -21,7 +21,8 @@ from digidialog.domain import (
 from digidialog.domain.events import AppointmentChanged, CancellationDecided
 from digidialog.domain.timezone import OSLO
 from digidialog_profil.feed import EMPTY_PERIOD_COMMENT
-from digidialog_profil.mock_state import CancelEntry
+from digidialog_profil.mock.harness import OPEN, SECOND_OPEN, ProfilHarness
+from digidialog_profil.mock.state import CancelEntry
 
 DAY = datetime(2026, 9, 7, 0, tzinfo=OSLO)
 RELATIVE = Person(national_id="15076500565", given_name="Roland", family_name="Gundersen")

@@ -8,13 +8,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
-from profil_harness import ProfilHarness, started
+from profil_support import started
 from werkzeug.wrappers import Request, Response
 
 from digidialog.adapters.contract import CitizenMessage
-from digidialog.adapters.mockbase import Fault, FaultKind
 from digidialog.adapters.soap import CallPolicy
-from digidialog.adapters.testing.suite import HOSTILE_REPLIES
 from digidialog.domain.events import VisitCompleted
 from digidialog.errors import (
     AuthenticationFailed,
@@ -26,8 +24,11 @@ from digidialog.errors import (
     UnknownCitizen,
     VendorTimeout,
 )
-from digidialog_profil import mock_wire
+from digidialog.testing.conformance import HOSTILE_REPLIES
+from digidialog.testing.mockbase import Fault, FaultKind
 from digidialog_profil.feed import PARK_AFTER
+from digidialog_profil.mock import wire as mock_wire
+from digidialog_profil.mock.harness import ProfilHarness
 
 ONE_TRY = CallPolicy(timeout=1.0, attempts=1)
 START = datetime(2026, 6, 1, 6, tzinfo=UTC)

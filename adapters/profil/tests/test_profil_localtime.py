@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
-from profil_harness import ProfilHarness, oslo, started
+from profil_support import started
 
 from digidialog.domain.timezone import OSLO
 from digidialog.errors import InvalidRequest, MalformedReply
 from digidialog_profil.localtime import local_instant, to_wire, wire_param
+from digidialog_profil.mock.harness import ProfilHarness, oslo
 from digidialog_profil.wire import tag
 
 

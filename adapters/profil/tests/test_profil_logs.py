@@ -10,14 +10,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from profil_harness import drain, started
+from profil_support import drain, started
 from structlog.testing import capture_logs
 
 from digidialog.adapters.contract import CitizenMessage
-from digidialog.adapters.mockbase import Fault, FaultKind
 from digidialog.adapters.soap import CallPolicy
 from digidialog.domain import CancellationKind, CancellationRequest, OnBehalfOf, Person, Relation
 from digidialog.errors import DigidialogError
+from digidialog.testing.mockbase import Fault, FaultKind
 
 TEXT = "Hemmelig nøkkelkode 4711"
 NAME = "Roland Gundersen"

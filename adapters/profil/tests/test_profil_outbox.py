@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import pytest
-from profil_harness import OPEN, ProfilHarness, drain, started
+from profil_support import drain, started
 
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.domain.events import StaffMessageWritten
 from digidialog_profil.adapter import ProfilAdapter
+from digidialog_profil.mock.harness import OPEN, ProfilHarness
 
 
 @pytest.fixture

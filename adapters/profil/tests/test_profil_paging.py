@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 
 import pytest
 from lxml import etree
-from profil_harness import ProfilHarness, started
+from profil_support import started
 from werkzeug.wrappers import Request, Response
 
 from digidialog.domain.timezone import OSLO
 from digidialog.errors import InvalidRequest, MalformedReply
-from digidialog_profil import mock_wire
+from digidialog_profil.mock import wire as mock_wire
+from digidialog_profil.mock.harness import ProfilHarness
 from digidialog_profil.wire import tag
 
 START = datetime(2026, 4, 6, 0, tzinfo=OSLO)

@@ -7,9 +7,10 @@ from pathlib import Path
 from digidialog.adapters import registry
 from digidialog.adapters.contract import EpjAdapter, PeriodCancellation
 from digidialog.adapters.registry import AdapterSettings
+from digidialog.testing import mocks
 from digidialog_profil.adapter import ProfilAdapter
-from digidialog_profil.mock import ProfilMock
-from digidialog_profil.mock_state import SERVICE_IDS
+from digidialog_profil.mock.server import ProfilMock
+from digidialog_profil.mock.state import SERVICE_IDS
 
 
 def test_the_plugin_is_registered_and_passes_the_checks() -> None:
@@ -24,9 +25,10 @@ def test_the_plugin_makes_a_mock_and_an_adapter_that_talk(tmp_path: Path) -> Non
     """A seeded mock, started the way ``digidialog mock-epj`` starts it, answers an adapter
     made from plain settings."""
     plugin = registry.load("profil")
-    mock = plugin.mock(seed_citizens=4)
+    harness = mocks.start("profil", seed_citizens=4)
+    mock = harness.mock
     assert isinstance(mock, ProfilMock)
-    details = plugin.start_mock(mock, host="127.0.0.1", port=0)
+    details = mocks.connection_details(harness.settings())
     try:
         adapter = plugin.create(AdapterSettings(
             base_url=details["base_url"], username=mock.username, password=mock.password,
@@ -39,7 +41,7 @@ def test_the_plugin_makes_a_mock_and_an_adapter_that_talk(tmp_path: Path) -> Non
         assert len(list(adapter.citizens())) == 4
         adapter.close()
     finally:
-        mock.stop()
+        harness.stop()
 
 
 def test_the_adapter_can_host_its_own_push_endpoint(tmp_path: Path) -> None:

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import requests
 from lxml import etree
-from profil_harness import PUSH_PASSWORD, PUSH_USER, ProfilHarness, drain, started
+from profil_support import drain, started
 
 from digidialog.domain.events import VisitCompleted
-from digidialog_profil import mock_wire
+from digidialog_profil.mock import wire as mock_wire
+from digidialog_profil.mock.harness import PUSH_PASSWORD, PUSH_USER, ProfilHarness
 from digidialog_profil.push import NotifyEndpoint, PushServer
 from digidialog_profil.store import EventStore
 from digidialog_profil.wire import CONTENT_TYPE, NAMESPACE, SOAP_NS, action

@@ -18,8 +18,9 @@ from digidialog.domain import (
     Weekday,
 )
 from digidialog.errors import MalformedReply
-from digidialog_profil import mock_wire, visits
-from digidialog_profil.mock_state import Visit
+from digidialog_profil import visits
+from digidialog_profil.mock import wire as mock_wire
+from digidialog_profil.mock.state import Visit
 from digidialog_profil.wire import tag
 
 CITIZEN = "15076500565"

@@ -15,11 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from lxml import etree
-from profil_harness import OPEN, ProfilHarness, drain, started
+from profil_support import drain, started
 
 from digidialog.adapters.contract import CitizenMessage, DigitalStatusUpdate
 from digidialog.domain import CancellationKind, CancellationRequest
 from digidialog_profil.faults import Subcode, fault_envelope
+from digidialog_profil.mock.harness import OPEN, ProfilHarness
 from digidialog_profil.wire import (
     CITIZEN_WSDL,
     NAMESPACE,

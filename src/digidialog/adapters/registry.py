@@ -10,6 +10,10 @@ is loaded: it must have the right shape, its name must match its entry point,
 and the adapter class it makes must implement every method of
 :class:`~digidialog.adapters.contract.EpjAdapter`. Any problem is a
 :class:`PluginError` that names the plugin.
+
+This group creates adapters and nothing else: a production daemon loads it.
+Vendor mocks register under their own group, ``digidialog.mocks``
+(:mod:`digidialog.testing.mocks`), and need the ``mock`` extra.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from digidialog.adapters.contract import EpjAdapter
-from digidialog.adapters.mockbase import MockEpj
 from digidialog.errors import FatalError
 
 GROUP = "digidialog.adapters"
@@ -61,14 +64,6 @@ class AdapterPlugin(Protocol):
         """An adapter talking to the EPJ described by ``settings``."""
         ...
 
-    def mock(self, *, seed_citizens: int = 20) -> MockEpj:
-        """A stateful mock of the vendor's service, seeded with realistic data."""
-        ...
-
-    def start_mock(self, mock: MockEpj, *, host: str, port: int) -> dict[str, str]:
-        """Start ``mock`` and return what a client needs (base URL, credential files...)."""
-        ...
-
 
 _CONTRACT_METHODS = [
     name for name, member in inspect.getmembers(EpjAdapter)
@@ -79,7 +74,7 @@ _CONTRACT_METHODS = [
 def check_plugin(name: str, plugin: object) -> AdapterPlugin:
     """Validate a loaded plugin, naming it in every error."""
     if not isinstance(plugin, AdapterPlugin):
-        missing = [a for a in ("name", "adapter_class", "create", "mock", "start_mock")
+        missing = [a for a in ("name", "adapter_class", "create")
                    if not hasattr(plugin, a)]
         raise PluginError(f"adapter plugin {name!r} lacks {', '.join(missing) or 'its interface'}")
     if plugin.name != name:

@@ -1,15 +1,14 @@
-"""``digidialog epj ...`` and ``digidialog mock-epj``: look into an EPJ, or play one.
+"""``digidialog epj ...``: look into an EPJ through its adapter.
 
 ``epj`` prints domain JSON on stdout, through the vendor's adapter, so an
-operator sees exactly what the sync engine would see. ``mock-epj`` runs a
-vendor's stateful mock for people to point clients at.
+operator sees exactly what the sync engine would see. ``digidialog mock-epj``
+(:mod:`digidialog.cli.mock`) plays an EPJ to point it at.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -23,7 +22,7 @@ from digidialog.adapters.contract import ChangeBatch, EpjAdapter
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.domain import Appointment
 from digidialog.domain.timezone import OSLO
-from digidialog.errors import DigidialogError
+from digidialog.errors import DigidialogError, FatalError
 
 epj_app = typer.Typer(no_args_is_help=True, add_completion=False,
                       help="Look into an EPJ through its adapter; prints domain JSON.")
@@ -36,18 +35,31 @@ ClientCert = Annotated[Path | None, typer.Option("--client-cert", help="Mutual T
 ClientKey = Annotated[Path | None, typer.Option("--client-key", help="Mutual TLS private key")]
 Ca = Annotated[Path | None, typer.Option("--ca", help="CA that must have signed the server")]
 Timeout = Annotated[float, typer.Option(help="Seconds per call")]
+Options = Annotated[list[str] | None, typer.Option(
+    "--option", help="A vendor setting KEY=VALUE, repeatable (Profil: event_store=PATH)")]
 
 _APPOINTMENTS = TypeAdapter(list[Appointment])
 
 
 def _adapter(vendor: str, url: str, username: str | None, password: str | None,
              client_cert: Path | None, client_key: Path | None, ca: Path | None,
-             timeout: float) -> EpjAdapter:
+             timeout: float, options: list[str] | None) -> EpjAdapter:
     plugin = registry.load(vendor)
     return plugin.create(AdapterSettings(
         base_url=url.rstrip("/"), username=username, password=password,
         client_cert=client_cert, client_key=client_key, ca=ca, timeout=timeout,
+        options=_settings_options(options or []),
     ))
+
+
+def _settings_options(given: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for item in given:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise FatalError(f"--option takes KEY=VALUE, not {item!r}")
+        options[key.strip()] = value
+    return options
 
 
 def _emit(data: Any) -> None:
@@ -67,26 +79,27 @@ def _run(vendor: str, connection: dict[str, Any], action: Any) -> None:
 
 
 def _connection(url: str, username: str | None, password: str | None, client_cert: Path | None,
-                client_key: Path | None, ca: Path | None, timeout: float) -> dict[str, Any]:
+                client_key: Path | None, ca: Path | None, timeout: float,
+                options: list[str] | None) -> dict[str, Any]:
     return {"url": url, "username": username, "password": password, "client_cert": client_cert,
-            "client_key": client_key, "ca": ca, "timeout": timeout}
+            "client_key": client_key, "ca": ca, "timeout": timeout, "options": options}
 
 
 @epj_app.command()
 def services(vendor: Vendor, url: Url, username: Username = None, password: Password = None,
              client_cert: ClientCert = None, client_key: ClientKey = None, ca: Ca = None,
-             timeout: Timeout = 10.0) -> None:
+             timeout: Timeout = 10.0, option: Options = None) -> None:
     """The EPJ's services and whether each is open for digital dialog."""
-    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout),
+    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout, option),
          lambda a: [s.model_dump(mode="json") for s in a.services()])
 
 
 @epj_app.command()
 def citizens(vendor: Vendor, url: Url, username: Username = None, password: Password = None,
              client_cert: ClientCert = None, client_key: ClientKey = None, ca: Ca = None,
-             timeout: Timeout = 10.0) -> None:
+             timeout: Timeout = 10.0, option: Options = None) -> None:
     """Everyone receiving services, with their services and digital status."""
-    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout),
+    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout, option),
          lambda a: [c.model_dump(mode="json") for c in a.citizens()])
 
 
@@ -98,6 +111,7 @@ def appointments(
     to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive)")],
     username: Username = None, password: Password = None, client_cert: ClientCert = None,
     client_key: ClientKey = None, ca: Ca = None, timeout: Timeout = 10.0,
+    option: Options = None,
 ) -> None:
     """A citizen's appointments in the period, in the form `digidialog decode` uses."""
     try:
@@ -107,7 +121,7 @@ def appointments(
         raise typer.Exit(2) from None
     start = datetime.combine(first, clock(0), tzinfo=OSLO)
     end = datetime.combine(last + timedelta(days=1), clock(0), tzinfo=OSLO)
-    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout),
+    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout, option),
          lambda a: _APPOINTMENTS.dump_python(a.appointments(citizen, start, end), mode="json"))
 
 
@@ -118,6 +132,7 @@ def changes(
                      ] = None,
     username: Username = None, password: Password = None, client_cert: ClientCert = None,
     client_key: ClientKey = None, ca: Ca = None, timeout: Timeout = 10.0,
+    option: Options = None,
 ) -> None:
     """What changed after a checkpoint: {"events": [...], "checkpoint": ...}."""
 
@@ -126,32 +141,5 @@ def changes(
         dumped = batch.model_dump(mode="json")
         return {"events": dumped["events"], "checkpoint": batch.checkpoint}
 
-    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout),
+    _run(vendor, _connection(url, username, password, client_cert, client_key, ca, timeout, option),
          read)
-
-
-def mock_epj(
-    vendor: Vendor,
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port)")] = 0,
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    seed_citizens: Annotated[int, typer.Option("--seed-citizens", help="Citizens to seed")] = 20,
-) -> None:
-    """Run a vendor's stateful mock until interrupted; prints what a client needs."""
-    try:
-        plugin = registry.load(vendor)
-    except DigidialogError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
-    mock = plugin.mock(seed_citizens=seed_citizens)
-    details = plugin.start_mock(mock, host=host, port=port)
-    for key, value in details.items():
-        typer.echo(f"{key}: {value}")
-    typer.echo(f"username/password (where the vendor uses them): {mock.username}/{mock.password}")
-    typer.echo("Ctrl-C stops the mock.")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        mock.stop()

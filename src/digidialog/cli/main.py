@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from digidialog import __version__, log
-from digidialog.cli import demo, epj, messages
+from digidialog.cli import demo, epj, messages, mock
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
@@ -20,7 +20,7 @@ app.command("decode")(messages.decode_command)
 app.command("encode")(messages.encode_command)
 app.command("demo")(demo.demo)
 app.add_typer(epj.epj_app, name="epj")
-app.command("mock-epj")(epj.mock_epj)
+app.command("mock-epj")(mock.mock_epj)
 
 
 @app.command()

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from digidialog.adapters.contract import EpjAdapter
-from digidialog.adapters.mockbase import MockEpj
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.adapters.soap import CallPolicy
 from digidialog.errors import FatalError
 from digidialog_cosdoc.adapter import CosDocAdapter
-from digidialog_cosdoc.mock import CosDocMock
 from digidialog_cosdoc.stream import ExportLimits
 
 
 class CosDocPlugin:
-    """Makes CosDoc adapters and mocks for the registry and the CLI."""
+    """Makes CosDoc adapters for the registry and the CLI (the mock has its own entry point,
+    :mod:`digidialog_cosdoc.mock.plugin`)."""
 
     name = "cosdoc"
     adapter_class = CosDocAdapter
@@ -36,18 +35,6 @@ class CosDocPlugin:
         return CosDocAdapter(settings.base_url, client_cert=settings.client_cert,
                              client_key=settings.client_key, ca=settings.ca,
                              policy=policy, limits=limits)
-
-    def mock(self, *, seed_citizens: int = 20) -> MockEpj:
-        """A CosDoc mock seeded with ``seed_citizens`` patients and their visits."""
-        return CosDocMock(seed_citizens=seed_citizens)
-
-    def start_mock(self, mock: MockEpj, *, host: str, port: int) -> dict[str, str]:
-        """Serve ``mock`` over mutual TLS; the base URL and the files a client needs."""
-        if not isinstance(mock, CosDocMock):
-            raise FatalError("the cosdoc plugin starts CosDoc mocks only")
-        files = mock.start_tls(host, port)
-        return {"base_url": mock.base_url, "client_cert": str(files.client_cert),
-                "client_key": str(files.client_key), "ca": str(files.ca)}
 
 
 plugin = CosDocPlugin()

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from digidialog.adapters.mockbase import MockEpj
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.adapters.soap import CallPolicy, new_session
 from digidialog.errors import FatalError
 from digidialog_gerica.adapter import GericaAdapter
-from digidialog_gerica.mock import GericaMock
 from digidialog_gerica.wire import MAX_PAGE_SIZE
 
 _POLICY_OPTIONS = ("attempts", "backoff_initial", "backoff_max", "max_reply_bytes", "deadline")
 
 
 class GericaPlugin:
-    """Makes Gerica adapters and mocks.
+    """Makes Gerica adapters (the mock has its own entry point,
+    :mod:`digidialog_gerica.mock.plugin`).
 
     Settings: ``base_url`` (the contract's ``{base}``), ``username`` and
     ``password`` (WS-Security), ``timeout``, ``ca`` (to check an HTTPS
@@ -43,15 +42,6 @@ class GericaPlugin:
             page_size=int(options.get("page_size", MAX_PAGE_SIZE)), session=session,
             cancellation_owner=options.get("cancellation_owner"),
         )
-
-    def mock(self, *, seed_citizens: int = 20) -> MockEpj:
-        """A stateful Gerica mock with seeded citizens."""
-        return GericaMock(seed_citizens=seed_citizens)
-
-    def start_mock(self, mock: MockEpj, *, host: str, port: int) -> dict[str, str]:
-        """Serve ``mock``; a client needs its base URL (and the mock's credentials)."""
-        base_url = mock.start(host=host, port=port)
-        return {"base_url": base_url, "service_url": mock.service_url}
 
 
 plugin = GericaPlugin()

@@ -2,13 +2,14 @@
 
 - :class:`ProfilAdapter`: the EPJ behind digidialog's adapter contract;
 - :class:`NotifyEndpoint` / :class:`PushServer`: the NotifyEvent endpoint digidialog hosts;
-- :class:`EventStore`: where pushed events are kept durably before they are acknowledged;
-- :class:`ProfilMock`: a stateful fake of Profil for tests and demos.
+- :class:`EventStore`: where pushed events are kept durably before they are acknowledged.
+
+The stateful fake Profil for tests and demos is :mod:`digidialog_profil.mock`
+(the ``mock`` extra).
 """
 
 from digidialog_profil.adapter import ProfilAdapter
-from digidialog_profil.mock import ProfilMock
 from digidialog_profil.push import NotifyEndpoint, PushServer
 from digidialog_profil.store import EventStore
 
-__all__ = ["EventStore", "NotifyEndpoint", "ProfilAdapter", "ProfilMock", "PushServer"]
+__all__ = ["EventStore", "NotifyEndpoint", "ProfilAdapter", "PushServer"]

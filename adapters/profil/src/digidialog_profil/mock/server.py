@@ -31,14 +31,14 @@ from datetime import date
 from lxml import etree
 from werkzeug.wrappers import Request, Response
 
-from digidialog.adapters import seed
-from digidialog.adapters.mockbase import Fault, MockEpj
 from digidialog.errors import DigidialogError
 from digidialog.helsenorge import xmlsafe
-from digidialog_profil import mock_wire as wire_xml
+from digidialog.testing import seed
+from digidialog.testing.mockbase import Fault, MockEpj
 from digidialog_profil.faults import fault_code_of, fault_envelope, http_status_of
-from digidialog_profil.mock_push import EXCHANGES_KEPT, Exchange, Pusher, PushTarget
-from digidialog_profil.mock_state import (
+from digidialog_profil.mock import wire as wire_xml
+from digidialog_profil.mock.push import EXCHANGES_KEPT, Exchange, Pusher, PushTarget
+from digidialog_profil.mock.state import (
     CancelEntry,
     InboxEntry,
     MockFault,
@@ -254,6 +254,11 @@ class ProfilMock(MockEpj):
             if accept:
                 self.notify("VisitChanged", visit.national_id, visit_id=visit.visit_id)
         return len(decided)
+
+    def delivered_messages(self) -> list[InboxEntry]:
+        """Every message PostInboxMessage stored, in the order Profil received them."""
+        with self._lock:
+            return list(self.state.inbox.values())
 
     # ------------------------------------------------------------ push
 

@@ -1,7 +1,7 @@
 """What the Profil mock remembers: services, clients, visits, inbox, outbox, cancellations.
 
 Plain data and the rules Profil applies to it, with no XML: the wire side is
-:mod:`digidialog_profil.mock`. Times are kept as UTC instants; the wire side
+:mod:`digidialog_profil.mock.server`. Times are kept as UTC instants; the wire side
 turns them into Oslo wall-clock text with ``isDst``. Rule violations raise
 :class:`MockFault` with Profil's subcode.
 """
@@ -12,9 +12,9 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from digidialog.adapters.seed import SERVICES, SeedCitizen
 from digidialog.domain import Appointment, AppointmentStatus, CancellationReason, Recurrence
 from digidialog.domain.timezone import OSLO
+from digidialog.testing.seed import SERVICES, SeedCitizen
 
 SERVICE_IDS = {"HSP": 1, "PB": 2, "TRYGG": 3}
 """The seed's service codes and the numeric ServiceIds the mock gives them."""

@@ -1,10 +1,14 @@
-"""The Profil conformance harness: the mock, the push endpoint digidialog hosts, the adapter.
+"""Profil's control API (:class:`~digidialog.testing.harness.ConformanceHarness`): the mock,
+the push endpoint digidialog hosts, adapters pointed at both, and the levers.
 
 Profil tells us what changed by pushing NotifyEvent, so the harness starts the
 push endpoint (with its own event store in a temporary folder) beside the mock
 and points the mock's pushes at it, with the credentials Profil would be
 configured with. The levers change the mock's state the way staff would, and
-the mock pushes the events; the adapter's ``changes`` reads what was stored.
+the mock pushes the events; the adapter's ``changes`` reads what was stored
+(``settings().options["event_store"]``). The conformance suite, ``digidialog
+mock-epj`` and the ``mock_epj`` fixture reach it through the
+``digidialog.mocks`` entry point (:mod:`.plugin`).
 """
 
 from __future__ import annotations
@@ -12,22 +16,19 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from digidialog.adapters.registry import AdapterSettings
-from digidialog.adapters.seed import national_id
 from digidialog.adapters.soap import CallPolicy
-from digidialog.adapters.testing import ExpectedVisit
-from digidialog.domain.events import EpjEvent
 from digidialog.domain.timezone import from_oslo_wall_clock
 from digidialog.errors import DigidialogError
+from digidialog.testing.harness import DeliveredMessage, ExpectedVisit
+from digidialog.testing.seed import national_id
 from digidialog_profil.adapter import ProfilAdapter
 from digidialog_profil.faults import FINAL_FAULTS
-from digidialog_profil.mock import ProfilMock
-from digidialog_profil.mock_state import SERVICE_IDS
+from digidialog_profil.mock.server import ProfilMock
+from digidialog_profil.mock.state import SERVICE_IDS
 from digidialog_profil.push import NotifyEndpoint, PushServer
 from digidialog_profil.store import EventStore
 
@@ -40,7 +41,8 @@ SECOND_OPEN = SERVICE_IDS["PB"]
 def oslo(year: int, month: int, day: int, hour: int, minute: int = 0, *,
          first: bool = True) -> datetime:
     """An Oslo wall-clock time as an instant (``first``: the first pass of a repeated hour)."""
-    return from_oslo_wall_clock(datetime(year, month, day, hour, minute), first_occurrence=first)
+    wall_clock = datetime(year, month, day, hour, minute)  # noqa: DTZ001 - made an instant below
+    return from_oslo_wall_clock(wall_clock, first_occurrence=first)
 
 
 class ProfilHarness:
@@ -51,33 +53,56 @@ class ProfilHarness:
     retriable_fault = None
     busy_retry_after = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, seed_citizens: int = 3, first_day: date | None = None) -> None:
+        """A mock with ``seed_citizens`` seeded clients, their visits around ``first_day``."""
         self.final_faults: dict[str, type[DigidialogError]] = dict(FINAL_FAULTS)
-        self.mock = ProfilMock(seed_citizens=3, page_size=self.page_size)
-        self.folder = Path(tempfile.mkdtemp(prefix="profil-harness-"))
-        self.store_path = self.folder / "events.sqlite3"
+        self.mock = ProfilMock(seed_citizens=seed_citizens, page_size=self.page_size,
+                               first_day=first_day)
+        self.folder: Path | None = None
         self.push_store: EventStore | None = None
         self.push: PushServer | None = None
         self._adapters: list[ProfilAdapter] = []
         self._rng = random.Random(2026)  # noqa: S311 - test identities, not secrets
 
-    def start(self) -> None:
-        """Start the mock and the push endpoint, and point the mock's pushes at it."""
-        self.mock.start()
+    @property
+    def store_path(self) -> Path:
+        """The event store the push endpoint writes and the adapters' feeds read."""
+        if self.folder is None:
+            raise RuntimeError("the harness is not started")
+        return self.folder / "events.sqlite3"
+
+    def start(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Start the mock on ``host:port`` and the push endpoint beside it (owner-only
+        temporary folder for its store), and point the mock's pushes at it."""
+        self.folder = Path(tempfile.mkdtemp(prefix="profil-mock-"))
+        self.mock.start(host=host, port=port)
         self.push_store = EventStore(self.store_path)
-        self.push = PushServer(NotifyEndpoint(self.push_store, PUSH_USER, PUSH_PASSWORD)).start()
+        self.push = PushServer(NotifyEndpoint(self.push_store, PUSH_USER, PUSH_PASSWORD),
+                               host).start()
         self.mock.push_to(self.push.url, PUSH_USER, PUSH_PASSWORD, attempts=3, backoff=0.02)
+        # Profil keeps what it could not push and resends it: whatever waits goes out now.
+        self.mock.redeliver()
 
     def stop(self) -> None:
         """Stop everything and remove the temporary store."""
         for adapter in self._adapters:
             adapter.close()
+        self._adapters.clear()
         if self.push is not None:
             self.push.stop()
+            self.push = None
         if self.push_store is not None:
             self.push_store.close()
+            self.push_store = None
         self.mock.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    @property
+    def base_url(self) -> str:
+        """The mock's ``{base}``."""
+        return self.mock.base_url
 
     def settings(self, *, valid_credentials: bool = True) -> AdapterSettings:
         """Settings pointing an adapter at the mock and at the push endpoint's store."""
@@ -149,9 +174,21 @@ class ProfilHarness:
         """Staff register the visit done; Profil pushes VisitDone."""
         self.mock.complete_visit(int(uid))
 
-    def write_staff_message(self, citizen_id: str, text: str) -> None:
-        """Staff start a thread to the citizen; Profil pushes OutboxMessage."""
-        self.mock.write_staff_message(citizen_id, OPEN, text, subject="Nøkkelboks")
+    def write_staff_message(self, citizen_id: str, text: str, *,
+                            service_code: str | None = None, subject: str | None = None,
+                            thread_id: str | None = None, in_reply_to: str | None = None,
+                            interim: bool = False) -> str:
+        """Staff write to the citizen (ThreadExternalId and InReplyTo are our ids); Profil
+        pushes OutboxMessage. Returns the MessageId."""
+        if service_code is None:
+            client = self.mock.state.client(citizen_id)
+            service_id = next((s for s in client.service_ids
+                               if self.mock.state.services[s].enabled), client.service_ids[0])
+        else:
+            service_id = int(service_code)
+        return str(self.mock.write_staff_message(
+            citizen_id, service_id, text, subject=subject or "Nøkkelboks", thread=thread_id,
+            in_reply_to=in_reply_to, interim=interim))
 
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation; Profil pushes one decision per visit."""
@@ -162,6 +199,20 @@ class ProfilHarness:
         entry = self.mock.state.inbox.get(message_id)
         return [] if entry is None else [entry.body]
 
+    def delivered_messages(self) -> list[DeliveredMessage]:
+        """Every message PostInboxMessage stored, in the order Profil received them."""
+        return [
+            DeliveredMessage(
+                message_id=m.external_id, thread_id=m.thread_external_id or None,
+                in_reply_to=m.in_reply_to, citizen_id=m.national_id,
+                service_code=str(m.service_id), subject=m.subject or None, text=m.body,
+                on_behalf_of_id=m.on_behalf_of[0] if m.on_behalf_of else None,
+                on_behalf_of_name=m.on_behalf_of[1] if m.on_behalf_of else None,
+                epj_reference=str(m.message_id),
+            )
+            for m in self.mock.delivered_messages()
+        ]
+
     def cancellations(self, request_id: str) -> int:
         """CancelVisit calls Profil holds for our request (one ExternalId per visit)."""
         prefix = f"{request_id}:"
@@ -170,29 +221,3 @@ class ProfilHarness:
     def digitally_active(self, citizen_id: str) -> bool:
         """The DigitallyActive flag Profil holds."""
         return bool(self.mock.state.clients[citizen_id].active)
-
-
-@contextmanager
-def started() -> Iterator[ProfilHarness]:
-    """A started harness, stopped afterwards (for the vendor tests' fixtures)."""
-    harness = ProfilHarness()
-    harness.start()
-    try:
-        yield harness
-    finally:
-        harness.stop()
-
-
-def drain(adapter: ProfilAdapter, checkpoint: str | None = None, *, acknowledge: bool = True,
-          limit: int = 200) -> tuple[list[EpjEvent], str | None]:
-    """Every event after ``checkpoint`` (acknowledging each batch unless told not to)."""
-    events: list[EpjEvent] = []
-    for _ in range(100):
-        batch = adapter.changes(checkpoint, limit=limit)
-        events.extend(batch.events)
-        if acknowledge:
-            adapter.acknowledge(batch)
-        checkpoint = batch.checkpoint or checkpoint
-        if not batch.more:
-            break
-    return events, checkpoint

@@ -1,4 +1,10 @@
-"""The CosDoc conformance harness: the mock over mutual TLS, the adapter, and the levers.
+"""CosDoc's control API (:class:`~digidialog.testing.harness.ConformanceHarness`): the mock
+over mutual TLS, adapters pointed at it, and the levers staff would pull.
+
+The certificates live in an owner-only temporary folder made when the harness
+starts and removed when it stops. The conformance suite, ``digidialog
+mock-epj`` and the ``mock_epj`` fixture reach the harness through the
+``digidialog.mocks`` entry point (:mod:`.plugin`).
 
 CosDoc keeps local dates and ``HH:MM`` times with no DST flag, so a visit in
 the second pass of the repeated autumn hour cannot be told from one in the
@@ -12,20 +18,21 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from digidialog.adapters import seed
 from digidialog.adapters.contract import EpjAdapter
+from digidialog.adapters.registry import AdapterSettings
 from digidialog.adapters.soap import CallPolicy
-from digidialog.adapters.testing import ExpectedVisit
 from digidialog.domain.timezone import OSLO, to_oslo
 from digidialog.errors import DigidialogError, InvalidRequest, VendorRejected
-from digidialog_cosdoc import certs
+from digidialog.testing import seed
+from digidialog.testing.harness import DeliveredMessage, ExpectedVisit
 from digidialog_cosdoc.adapter import CosDocAdapter
 from digidialog_cosdoc.localtime import wall_clock_instant
-from digidialog_cosdoc.mock import CosDocMock
-from digidialog_cosdoc.mock_store import Avtale
+from digidialog_cosdoc.mock import certs
+from digidialog_cosdoc.mock.server import CosDocMock
+from digidialog_cosdoc.mock.state import Avtale, Innsendt
 
 HSP, PB = "101", "102"
 
@@ -50,34 +57,56 @@ class CosDocHarness:
     retriable_fault: str | None = "3"
     busy_retry_after = False
 
-    def __init__(self) -> None:
-        self.mock = CosDocMock(seed_citizens=3)
+    def __init__(self, *, seed_citizens: int = 3, first_day: date | None = None) -> None:
+        """A mock with ``seed_citizens`` seeded patients, their visits around ``first_day``."""
+        self.mock = CosDocMock(seed_citizens=seed_citizens, first_day=first_day)
         self._rng = random.Random(2026)  # noqa: S311 - test data
-        self._directory = Path(tempfile.mkdtemp(prefix="cosdoc-harness-"))
+        self._directory: Path | None = None
         self.files: certs.CertificateFiles | None = None
         self._adapters: list[CosDocAdapter] = []
 
-    def start(self) -> None:
-        """Serve the mock over mutual TLS, with fresh certificates."""
-        self.files = self.mock.start_tls(directory=self._directory / "trusted")
+    def start(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Serve the mock over mutual TLS on ``host:port``, with fresh certificates."""
+        # mkdtemp makes the folder readable by its owner only: it holds private keys.
+        self._directory = Path(tempfile.mkdtemp(prefix="cosdoc-mock-"))
+        self.files = self.mock.start_tls(host, port, directory=self._directory / "trusted")
 
     def stop(self) -> None:
         """Stop the mock, close adapters, remove the certificates."""
         for adapter in self._adapters:
             adapter.close()
+        self._adapters.clear()
         self.mock.stop()
-        shutil.rmtree(self._directory, ignore_errors=True)
+        if self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+            self._directory = None
+
+    @property
+    def base_url(self) -> str:
+        """The mock's ``{base}`` (HTTPS)."""
+        return self.mock.base_url
+
+    def _files(self, valid_credentials: bool) -> tuple[certs.CertificateFiles, Path]:
+        """The client's certificate set, and the CA that signed the mock's certificate."""
+        if self.files is None or self._directory is None:
+            raise RuntimeError("the harness is not started")
+        if valid_credentials:
+            return self.files, self.files.ca
+        return certs.write_set(self._directory / "rogue"), self.files.ca
+
+    def settings(self, *, valid_credentials: bool = True) -> AdapterSettings:
+        """The mock's URL and the certificate files; with ``valid_credentials=False`` the
+        client certificate is signed by a CA the mock does not trust."""
+        client, ca = self._files(valid_credentials)
+        return AdapterSettings(base_url=self.mock.base_url, client_cert=client.client_cert,
+                               client_key=client.client_key, ca=ca)
 
     def adapter(self, *, valid_credentials: bool = True, policy: CallPolicy | None = None
                 ) -> EpjAdapter:
-        """An adapter; with ``valid_credentials=False`` its client certificate is signed by
-        a CA the mock does not trust."""
-        assert self.files is not None, "start() first"
-        client = self.files
-        if not valid_credentials:
-            client = certs.write_set(self._directory / "rogue")
+        """An adapter with the mock's client certificate (or a rogue one)."""
+        client, ca = self._files(valid_credentials)
         adapter = CosDocAdapter(self.mock.base_url, client_cert=client.client_cert,
-                                client_key=client.client_key, ca=self.files.ca, policy=policy)
+                                client_key=client.client_key, ca=ca, policy=policy)
         self._adapters.append(adapter)
         return adapter
 
@@ -103,7 +132,8 @@ class CosDocHarness:
 
     def _nr(self, citizen_id: str) -> int:
         patient = self.mock.store.patient_by_national_id(citizen_id)
-        assert patient is not None, "seed the citizen first"
+        if patient is None:
+            raise ValueError("seed the citizen first")
         return patient.nr
 
     def _visit(self, citizen_id: str, start: datetime, end: datetime, text: str
@@ -144,9 +174,16 @@ class CosDocHarness:
         """Staff register the visit done (BESOK_UTFORT)."""
         self.mock.store.complete(int(uid))
 
-    def write_staff_message(self, citizen_id: str, text: str) -> None:
-        """Staff start a thread with the citizen (MELDING)."""
-        self.mock.store.write_message(self._nr(citizen_id), text)
+    def write_staff_message(self, citizen_id: str, text: str, *,
+                            service_code: str | None = None, subject: str | None = None,
+                            thread_id: str | None = None, in_reply_to: str | None = None,
+                            interim: bool = False) -> str:
+        """Staff write to the citizen (MELDING; TradId and SvarPaMeldingId are our ids);
+        returns the MeldingId."""
+        return self.mock.store.write_message(
+            self._nr(citizen_id), text, subject=subject or "Fra hjemmetjenesten",
+            tjeneste_id=None if service_code is None else int(service_code),
+            trad_id=thread_id, svar_pa=in_reply_to, midlertidig=interim)
 
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation (AVBESTILLING_SVAR)."""
@@ -157,6 +194,12 @@ class CosDocHarness:
         stored = self.mock.store.sendt.get(message_id)
         return [] if stored is None else [str(stored.fields["Tekst"])]
 
+    def delivered_messages(self) -> list[DeliveredMessage]:
+        """Every message SEND_MELDING stored, in the order CosDoc received them."""
+        with self.mock.store.lock:
+            return [_delivered(m, self.mock.store.pasienter[m.pasient_nr].fodselsnummer)
+                    for m in self.mock.store.sendt.values()]
+
     def cancellations(self, request_id: str) -> int:
         """Cancellations stored under EksternId ``request_id``."""
         return 1 if request_id in self.mock.store.avbestillinger else 0
@@ -165,3 +208,20 @@ class CosDocHarness:
         """The Digital flag CosDoc holds."""
         patient = self.mock.store.patient_by_national_id(citizen_id)
         return patient is not None and patient.digital
+
+
+def _delivered(message: Innsendt, citizen_id: str) -> DeliveredMessage:
+    fields = message.fields
+    proxy = fields.get("PaVegneAv")
+    proxy_fields = proxy if isinstance(proxy, dict) else {}
+
+    def text(name: str) -> str | None:
+        value = fields.get(name)
+        return value if isinstance(value, str) and value else None
+
+    return DeliveredMessage(
+        message_id=message.ekstern_id, thread_id=text("TradId"), in_reply_to=text("SvarPa"),
+        citizen_id=citizen_id, service_code=text("TjenesteId") or "", subject=text("Emne"),
+        text=text("Tekst") or "", on_behalf_of_id=proxy_fields.get("Fodselsnummer"),
+        on_behalf_of_name=proxy_fields.get("Navn"), epj_reference=message.ref,
+    )

@@ -17,7 +17,7 @@
   hundreds of thousands of records (:attr:`synthetic_export`) costs no memory.
 
 Fault injection (Busy, vendor statuses, hostile replies) comes from
-:class:`~digidialog.adapters.mockbase.MockEpj`. With :attr:`recording` on,
+:class:`~digidialog.testing.mockbase.MockEpj`. With :attr:`recording` on,
 every request and reply is kept in :attr:`exchanges` for tests to inspect.
 """
 
@@ -36,15 +36,15 @@ from pathlib import Path
 from lxml import etree
 from werkzeug.wrappers import Request, Response
 
-from digidialog.adapters.mockbase import Fault, MockEpj
 from digidialog.errors import DigidialogError
 from digidialog.helsenorge import xmlsafe
 from digidialog.helsenorge.xmltree import root_element
-from digidialog_cosdoc import certs
+from digidialog.testing.mockbase import Fault, MockEpj
 from digidialog_cosdoc.documents import envelope_schema, problems, request_schema
-from digidialog_cosdoc.mock_answers import HANDLERS, Answer, invalid
-from digidialog_cosdoc.mock_export import export_envelope, synthetic_records
-from digidialog_cosdoc.mock_store import CosDocStore
+from digidialog_cosdoc.mock import certs
+from digidialog_cosdoc.mock.answers import HANDLERS, Answer, invalid
+from digidialog_cosdoc.mock.export import export_envelope, synthetic_records
+from digidialog_cosdoc.mock.state import CosDocStore
 from digidialog_cosdoc.wire import (
     INTEGRASJON_NS,
     SERVICE_PATH,

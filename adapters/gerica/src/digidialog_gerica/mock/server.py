@@ -6,8 +6,8 @@ checked as Gerica would: SOAP 1.1 envelope (``VersionMismatch`` otherwise),
 WS-Security UsernameToken with a PasswordText password (``IKKE_AUTORISERT``
 otherwise), a body matching the SOAPAction, and the body valid against the
 project's XSD (a ``soap:Client`` fault without GericaFeil otherwise): see
-:mod:`.mock_requests`. Answers and faults come from :mod:`.mock_render`; the
-state and its rules live in :mod:`.mock_state`. Every exchange is kept (the last 500) for tests.
+:mod:`.checks`. Answers and faults come from :mod:`.render`; the
+state and its rules live in :mod:`.state`. Every exchange is kept (the last 500) for tests.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from typing import Any
 from lxml import etree
 from werkzeug.wrappers import Request, Response
 
-from digidialog.adapters import seed
-from digidialog.adapters.mockbase import Fault, MockEpj
 from digidialog.domain import Appointment
-from digidialog_gerica import mock_render as render
-from digidialog_gerica.mock_records import (
+from digidialog.testing import seed
+from digidialog.testing.mockbase import Fault, MockEpj
+from digidialog_gerica.mock import render
+from digidialog_gerica.mock.checks import read_request
+from digidialog_gerica.mock.records import (
     Cancellation,
     Citizen,
     CitizenMessage,
@@ -33,9 +34,8 @@ from digidialog_gerica.mock_records import (
     Person,
     Service,
 )
-from digidialog_gerica.mock_requests import read_request
-from digidialog_gerica.mock_seed import visit_from_appointment
-from digidialog_gerica.mock_state import GericaState
+from digidialog_gerica.mock.seed import visit_from_appointment
+from digidialog_gerica.mock.state import GericaState
 from digidialog_gerica.wire import (
     NAMESPACE,
     NS,
@@ -278,6 +278,11 @@ class GericaMock(MockEpj):
         with self._lock:
             found = self.state.delivered.get(message_id)
             return [] if found is None else [found.text]
+
+    def delivered_messages(self) -> list[CitizenMessage]:
+        """Every message Gerica stored by LeverMelding, in the order it received them."""
+        with self._lock:
+            return list(self.state.delivered.values())
 
     def cancellation_count(self, request_id: str) -> int:
         """How many cancellations Gerica holds under an AvbestillingId."""

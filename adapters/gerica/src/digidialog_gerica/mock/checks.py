@@ -16,8 +16,8 @@ from werkzeug.wrappers import Request
 
 from digidialog.errors import DigidialogError
 from digidialog.helsenorge import xmlsafe
-from digidialog_gerica.mock_records import GericaFault
-from digidialog_gerica.mock_render import SOAP
+from digidialog_gerica.mock.records import GericaFault
+from digidialog_gerica.mock.render import SOAP
 from digidialog_gerica.wire import PLAIN_TEXT_TYPE, WSSE, FaultCode, Operation, message_schema
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024

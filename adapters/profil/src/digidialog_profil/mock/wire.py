@@ -20,7 +20,7 @@ from digidialog.domain.timezone import (
 )
 from digidialog.errors import DigidialogError
 from digidialog.helsenorge import xmlsafe
-from digidialog_profil.mock_state import Client, MockFault, OutboxEntry, Service, Visit
+from digidialog_profil.mock.state import Client, MockFault, OutboxEntry, Service, Visit
 from digidialog_profil.wire import NAMESPACE, SOAP_NS, tag
 
 _NSMAP = {"p": NAMESPACE}

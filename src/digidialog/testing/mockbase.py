@@ -1,4 +1,4 @@
-"""Shared machinery of the mock vendor endpoints: serving, faults on demand, seed data.
+"""Shared machinery of the mock vendor endpoints: serving and faults on demand (the mock extra).
 
 A vendor mock is a stateful fake that follows the vendor's wire contract. Each
 one implements :meth:`MockEpj.handle` (a werkzeug request in, a response out);

@@ -19,9 +19,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from digidialog.adapters import seed
 from digidialog.domain import Appointment, AppointmentStatus, CancellationReason
 from digidialog.domain.timezone import OSLO, to_oslo
+from digidialog.testing import seed
 from digidialog_cosdoc.localtime import wall_clock_instant
 from digidialog_cosdoc.wire import HendelseType
 
@@ -227,19 +227,24 @@ class CosDocStore:
             self.log(HendelseType.BESOK_UTFORT, avtale.pasient_nr, str(avtale_nr))
 
     def write_message(self, pasient_nr: int, text: str, *, subject: str = "Fra hjemmetjenesten",
-                      author: str = "Kari Sykepleier", reply_to: Innsendt | None = None) -> str:
-        """Staff write to a patient (a new thread unless ``reply_to``), logged MELDING."""
+                      author: str = "Kari Sykepleier", reply_to: Innsendt | None = None,
+                      trad_id: str | None = None, svar_pa: str | None = None,
+                      tjeneste_id: int | None = None, midlertidig: bool = False) -> str:
+        """Staff write to a patient, logged MELDING: a new thread, or an answer to the
+        message we sent (``reply_to``, or our ``trad_id`` and ``svar_pa``)."""
         with self.lock:
             pasient = self.pasienter[pasient_nr]
             ref = f"M{next(self._ref)}"
+            if reply_to is not None:
+                trad_id, svar_pa = str(reply_to.fields["TradId"]), reply_to.ekstern_id
+            if tjeneste_id is None:
+                tjeneste_id = next((t for t in pasient.tjenester if self.tjenester[t].digital),
+                                   pasient.tjenester[0])
             self.meldinger[ref] = Melding(
-                ref=ref, melding_id=ref,
-                trad_id=str(reply_to.fields["TradId"]) if reply_to else None,
-                svar_pa=reply_to.ekstern_id if reply_to else None,
-                tjeneste_id=next((t for t in pasient.tjenester if self.tjenester[t].digital),
-                                 pasient.tjenester[0]),
-                pasient_nr=pasient_nr, emne=subject, tekst=text, forfatter=author,
-                sendt=datetime.now(OSLO).replace(second=0, microsecond=0),
+                ref=ref, melding_id=ref, trad_id=trad_id, svar_pa=svar_pa,
+                tjeneste_id=tjeneste_id, pasient_nr=pasient_nr, emne=subject, tekst=text,
+                forfatter=author, sendt=datetime.now(OSLO).replace(second=0, microsecond=0),
+                midlertidig=midlertidig,
             )
             self.log(HendelseType.MELDING, pasient_nr, ref)
             return ref

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import requests
 
-from digidialog_profil import mock_wire
+from digidialog_profil.mock import wire as mock_wire
 from digidialog_profil.wire import CONTENT_TYPE, NOTIFY_OPERATION, action
 
 EXCHANGES_KEPT = 1000

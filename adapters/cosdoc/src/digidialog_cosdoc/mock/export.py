@@ -20,8 +20,8 @@ import base64
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from digidialog_cosdoc.mock_answers import avtale_fields
-from digidialog_cosdoc.mock_store import Avtale
+from digidialog_cosdoc.mock.answers import avtale_fields
+from digidialog_cosdoc.mock.state import Avtale
 from digidialog_cosdoc.wire import DOCUMENT_ENCODING, DOKUMENT_NS, INTEGRASJON_NS, Kommando
 
 _SOAP = "http://schemas.xmlsoap.org/soap/envelope/"

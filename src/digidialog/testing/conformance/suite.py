@@ -1,20 +1,17 @@
-"""The conformance suite: every adapter passes it against its mock, in one line.
+"""The adapter contract, test by test, against a vendor's mock (see :func:`conformance_tests`).
 
-In a vendor's tests::
-
-    from digidialog.adapters.testing import conformance_tests
-    TestGericaConformance = conformance_tests(GericaHarness)
-
-The returned class is collected by pytest; each test gets a started harness.
+Each test gets a started harness (:class:`~digidialog.testing.harness.ConformanceHarness`)
+and checks one promise of :class:`~digidialog.adapters.contract.EpjAdapter`:
+paging, time, idempotent writes, the change feed, and every failure mapped to
+the right error.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -26,9 +23,7 @@ from digidialog.adapters.contract import (
     EpjAdapter,
     PeriodCancellation,
 )
-from digidialog.adapters.mockbase import Fault, FaultKind
 from digidialog.adapters.soap import CallPolicy
-from digidialog.adapters.testing.harness import ConformanceHarness
 from digidialog.domain import (
     AppointmentStatus,
     CancellationKind,
@@ -51,6 +46,8 @@ from digidialog.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
+from digidialog.testing.harness import ConformanceHarness
+from digidialog.testing.mockbase import Fault, FaultKind
 
 NON_LATIN1 = "Sámi: Áilu Ŋuolla, Đuommá, Ŧeahkká; emoji 👵🏽🏠; Кирилл; 東京; «ø æ å»"
 ONE_TRY = CallPolicy(timeout=2.0, attempts=1)
@@ -71,7 +68,8 @@ Vendors' own tests reuse it for the operations the suite does not call."""
 RELATIVE = Person(national_id="15076500565", given_name="Roland", family_name="Gundersen")
 
 
-def _drain(adapter: EpjAdapter, checkpoint: str | None) -> tuple[list[EpjEvent], str | None]:
+def drain(adapter: EpjAdapter, checkpoint: str | None) -> tuple[list[EpjEvent], str | None]:
+    """Every event after ``checkpoint``, acknowledged, and the checkpoint to go on from."""
     events: list[EpjEvent] = []
     for _ in range(100):
         batch: ChangeBatch = adapter.changes(checkpoint, limit=200)
@@ -86,12 +84,12 @@ def _drain(adapter: EpjAdapter, checkpoint: str | None) -> tuple[list[EpjEvent],
 class AdapterConformance:
     """The contract, test by test. Subclassed by :func:`conformance_tests`."""
 
-    harness_class: type[Any]
+    make_harness: Callable[[], ConformanceHarness]
 
     @pytest.fixture
     def harness(self) -> Iterator[ConformanceHarness]:
         """A started harness, stopped after the test."""
-        harness: ConformanceHarness = self.harness_class()
+        harness = self.make_harness()
         harness.start()
         try:
             yield harness
@@ -211,11 +209,11 @@ class AdapterConformance:
         start = datetime(2026, 2, 9, 0, tzinfo=OSLO)
         visits = harness.seed_visits(citizen, 3, start + timedelta(hours=8))
         adapter = harness.adapter()
-        _, checkpoint = _drain(adapter, None)
+        _, checkpoint = drain(adapter, None)
         request = self._period(harness, citizen, start, start + timedelta(days=1))
         adapter.register_cancellation(request)
         harness.decide_cancellations(accept=True)
-        events, _ = _drain(adapter, checkpoint)
+        events, _ = drain(adapter, checkpoint)
         decisions = [e for e in events if isinstance(e, CancellationDecided)
                      and e.decision.request_id == request.request_id]
         assert len(decisions) == 1
@@ -228,7 +226,7 @@ class AdapterConformance:
         start = datetime(2026, 2, 16, 8, tzinfo=OSLO)
         (visit,) = harness.seed_visits(citizen, 1, start)
         adapter = harness.adapter()
-        _, checkpoint = _drain(adapter, None)
+        _, checkpoint = drain(adapter, None)
         request = CancellationRequest(
             request_id=str(uuid.uuid4()), citizen_id=citizen, kind=CancellationKind.SINGLE,
             start=visit.start, end=visit.end, appointment_uid=visit.uid,
@@ -236,7 +234,7 @@ class AdapterConformance:
         )
         adapter.register_cancellation(request)
         harness.decide_cancellations(accept=False)
-        events, _ = _drain(adapter, checkpoint)
+        events, _ = drain(adapter, checkpoint)
         (decided,) = [e for e in events if isinstance(e, CancellationDecided)
                       and e.decision.request_id == request.request_id]
         assert not decided.decision.accepted
@@ -260,17 +258,17 @@ class AdapterConformance:
         """Events after a checkpoint come once; nothing before it comes again."""
         visits = harness.seed_visits(citizen, 3, datetime(2026, 3, 2, 8, tzinfo=OSLO))
         adapter = harness.adapter()
-        _, checkpoint = _drain(adapter, None)
+        _, checkpoint = drain(adapter, None)
         harness.complete_visit(citizen, visits[0].uid)
         harness.write_staff_message(citizen, NON_LATIN1)
-        first, checkpoint2 = _drain(adapter, checkpoint)
+        first, checkpoint2 = drain(adapter, checkpoint)
         completed = [e for e in first if isinstance(e, VisitCompleted)]
         assert [e.appointment.uid for e in completed] == [visits[0].uid]
         assert completed[0].appointment.status is AppointmentStatus.COMPLETED
         written = [e for e in first if isinstance(e, StaffMessageWritten)]
         assert [e.message.body for e in written] == [NON_LATIN1]
         harness.complete_visit(citizen, visits[1].uid)
-        second, _ = _drain(adapter, checkpoint2)
+        second, _ = drain(adapter, checkpoint2)
         assert [e.appointment.uid for e in second if isinstance(e, VisitCompleted)] == [
             visits[1].uid]
         assert {e.event_id for e in first}.isdisjoint({e.event_id for e in second})
@@ -332,12 +330,3 @@ class AdapterConformance:
         adapter.register_cancellation(request)
         native = adapter.capabilities.period_cancellation is PeriodCancellation.NATIVE
         assert harness.cancellations(request.request_id) == (1 if native else 2)
-
-
-def conformance_tests(harness_class: type[Any]) -> type[AdapterConformance]:
-    """The conformance test class for a vendor harness (assign it to a ``Test...`` name)."""
-    return type(
-        f"Test{harness_class.__name__}Conformance",
-        (AdapterConformance,),
-        {"harness_class": harness_class, "__test__": True},
-    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from digidialog.domain import Appointment, AppointmentStatus, CancellationReason
-from digidialog_gerica.mock_records import Visit
+from digidialog_gerica.mock.records import Visit
 from digidialog_gerica.rrule import format_rrule
 
 STATUS_CODES = {

@@ -26,7 +26,7 @@ from datetime import date
 from lxml import etree
 
 from digidialog_cosdoc.documents import Field, build
-from digidialog_cosdoc.mock_store import Avtale, CosDocStore, Innsendt
+from digidialog_cosdoc.mock.state import Avtale, CosDocStore, Innsendt
 from digidialog_cosdoc.wire import PAGE_SIZE, Kommando, Status, d, jn
 
 

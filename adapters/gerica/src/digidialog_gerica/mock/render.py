@@ -12,7 +12,7 @@ from datetime import datetime
 from lxml import etree
 
 from digidialog.adapters.soap import SoapVersion
-from digidialog_gerica.mock_records import (
+from digidialog_gerica.mock.records import (
     Change,
     Citizen,
     Decision,

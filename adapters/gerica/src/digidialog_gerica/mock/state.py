@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from digidialog.domain.timezone import to_oslo
-from digidialog_gerica.mock_records import (
+from digidialog_gerica.mock.records import (
     Cancellation,
     Change,
     Citizen,

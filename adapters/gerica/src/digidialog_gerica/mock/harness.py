@@ -1,13 +1,17 @@
-"""The Gerica side of the conformance suite: its mock, its adapter, and the levers."""
+"""Gerica's control API (:class:`~digidialog.testing.harness.ConformanceHarness`): the mock,
+adapters pointed at it, and the levers staff would pull.
+
+The conformance suite, ``digidialog mock-epj`` and the ``mock_epj`` fixture
+reach it through the ``digidialog.mocks`` entry point (:mod:`.plugin`).
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
-from digidialog.adapters import seed
+from digidialog.adapters.registry import AdapterSettings
 from digidialog.adapters.soap import CallPolicy
-from digidialog.adapters.testing import ExpectedVisit
 from digidialog.domain import Appointment, AppointmentStatus
 from digidialog.errors import (
     AuthenticationFailed,
@@ -17,7 +21,10 @@ from digidialog.errors import (
     UnknownAppointment,
     UnknownCitizen,
 )
-from digidialog_gerica import GericaAdapter, GericaMock
+from digidialog.testing import seed
+from digidialog.testing.harness import DeliveredMessage, ExpectedVisit
+from digidialog_gerica.adapter import GericaAdapter
+from digidialog_gerica.mock.server import GericaMock
 
 SUMMER = timezone(timedelta(hours=2))
 WINTER = timezone(timedelta(hours=1))
@@ -38,30 +45,43 @@ class GericaHarness:
     retriable_fault = "MIDLERTIDIG_UTILGJENGELIG"
     busy_retry_after = False  # Gerica's busy answer is a fault without Retry-After
 
-    def __init__(self) -> None:
-        """A mock with no seeded citizens: each test seeds what it needs."""
-        self.mock = GericaMock(seed_citizens=0)
+    def __init__(self, *, seed_citizens: int = 0, first_day: date | None = None) -> None:
+        """A mock with ``seed_citizens`` seeded citizens (none by default: each test seeds
+        what it needs), their visits around ``first_day``."""
+        self.mock = GericaMock(seed_citizens=seed_citizens, first_day=first_day)
         self._rng = random.Random(2026)  # noqa: S311 - test data
         self._adapters: list[GericaAdapter] = []
         self._visits = 0
 
-    def start(self) -> None:
-        """Serve the mock on any free port."""
-        self.mock.start(port=0)
+    def start(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Serve the mock on ``host:port`` (0: any free port)."""
+        self.mock.start(host=host, port=port)
 
     def stop(self) -> None:
         """Close every adapter made, then stop the mock."""
         for adapter in self._adapters:
             adapter.close()
+        self._adapters.clear()
         self.mock.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The mock's ``{base}``."""
+        return self.mock.base_url
+
+    def settings(self, *, valid_credentials: bool = True) -> AdapterSettings:
+        """The mock's URL and WS-Security credentials (or a wrong password)."""
+        return AdapterSettings(
+            base_url=self.mock.base_url, username=self.mock.username,
+            password=self.mock.password if valid_credentials else "not-the-password",
+        )
 
     def adapter(self, *, valid_credentials: bool = True, policy: CallPolicy | None = None
                 ) -> GericaAdapter:
         """A fresh adapter, with the mock's credentials or a wrong password."""
-        adapter = GericaAdapter(
-            self.mock.base_url, self.mock.username,
-            self.mock.password if valid_credentials else "not-the-password", policy=policy,
-        )
+        settings = self.settings(valid_credentials=valid_credentials)
+        adapter = GericaAdapter(settings.base_url, settings.username or "",
+                                settings.password or "", policy=policy)
         self._adapters.append(adapter)
         return adapter
 
@@ -124,10 +144,14 @@ class GericaHarness:
         """Staff register the visit done in Gerica."""
         self.mock.complete_visit(uid)
 
-    def write_staff_message(self, citizen_id: str, text: str) -> None:
-        """Staff start a new thread with the citizen."""
-        self.mock.write_staff_message(citizen_id, text, subject="Besøk i morgen",
-                                      service_code="HSP")
+    def write_staff_message(self, citizen_id: str, text: str, *,
+                            service_code: str | None = None, subject: str | None = None,
+                            thread_id: str | None = None, in_reply_to: str | None = None,
+                            interim: bool = False) -> str:
+        """Staff write to the citizen (TradId and SvarPaMeldingId are our ids); the MeldingId."""
+        return self.mock.write_staff_message(
+            citizen_id, text, subject=subject or "Besøk i morgen", service_code=service_code,
+            thread_id=thread_id, reply_to=in_reply_to, interim=interim)
 
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation."""
@@ -136,6 +160,20 @@ class GericaHarness:
     def delivered(self, message_id: str) -> list[str]:
         """Texts stored under our MeldingId."""
         return self.mock.delivered_texts(message_id)
+
+    def delivered_messages(self) -> list[DeliveredMessage]:
+        """Every Melding delivered by LeverMelding, in the order Gerica received them."""
+        return [
+            DeliveredMessage(
+                message_id=m.melding_id, thread_id=m.thread_id, in_reply_to=m.reply_to,
+                citizen_id=m.citizen_id, service_code=m.service_code, subject=m.subject or None,
+                text=m.text,
+                on_behalf_of_id=m.on_behalf_of.national_id if m.on_behalf_of else None,
+                on_behalf_of_name=m.on_behalf_of.name if m.on_behalf_of else None,
+                epj_reference=m.reference,
+            )
+            for m in self.mock.delivered_messages()
+        ]
 
     def cancellations(self, request_id: str) -> int:
         """Cancellations stored under our AvbestillingId."""
