@@ -115,3 +115,12 @@ def test_daemons_starting_together_migrate_once(store_url: str) -> None:
         ).all()
     engine.dispose()
     assert [tuple(row) for row in versions] == [("0002",)]
+
+
+def test_an_in_memory_store_works_for_one_thread() -> None:
+    """``sqlite://`` (no file) migrates and works, for tools and quick tests."""
+    with Store.open("sqlite://") as store:
+        with store.transaction() as conn:
+            store.outbox.add(conn, municipality="A", kind="k", key="a", payload=b"x")
+        assert [item.key for item in store.outbox.claim("w1")] == ["a"]
+        assert store.revision() == "0002"

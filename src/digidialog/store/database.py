@@ -54,7 +54,7 @@ def create_store_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
 
 def _sqlite_engine(url: str, *, in_memory: bool, busy_timeout: float) -> Engine:
     # A file database gets a pool shared by threads; an in-memory one exists only on its
-    # single connection, so it is one connection for one thread at a time.
+    # single connection, so it serves one thread, one transaction at a time (tests, tools).
     engine = create_engine(
         url,
         connect_args={"timeout": busy_timeout, "check_same_thread": False},
@@ -82,6 +82,11 @@ def _sqlite_engine(url: str, *, in_memory: bool, busy_timeout: float) -> Engine:
     return engine
 
 
+def read_only(connection: Connection) -> Connection:
+    """Mark a connection so that its transactions only read (SQLite: deferred ``BEGIN``)."""
+    return connection.execution_options(**{_READ_ONLY: True})
+
+
 class Database:
     """The engine with the store's conventions: transactions, clock, upserts."""
 
@@ -104,7 +109,7 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A read-only unit (SQLite: a deferred ``BEGIN``, so it never waits for a writer)."""
         with translate_errors(), self.engine.connect() as connection:
-            connection.execution_options(**{_READ_ONLY: True})
+            read_only(connection)
             with connection.begin():
                 yield connection
 

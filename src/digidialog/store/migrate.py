@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
 from digidialog.log import get_logger
+from digidialog.store.database import read_only
 from digidialog.store.errors import translate_errors
 from digidialog.store.schema import VERSION_TABLE
 
@@ -47,7 +48,7 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or ``None`` for one never migrated."""
     with translate_errors(), engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"version_table": VERSION_TABLE}
+            read_only(connection), opts={"version_table": VERSION_TABLE}
         )
         return context.get_current_revision()
 

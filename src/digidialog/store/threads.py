@@ -122,7 +122,8 @@ class Threads:
         """A citizen wrote at ``at``: an answer is owed by ``deadline`` (the earliest stands).
 
         A message older than the last final answer is already answered and sets no
-        deadline; noting one message twice changes nothing.
+        deadline; noting one message twice changes nothing; an unknown root is ignored
+        (open the thread first, in the same transaction).
         """
         with self._db.within(conn) as connection:
             row = self._locked(connection, root)
@@ -140,7 +141,10 @@ class Threads:
                 connection.execute(update(threads).where(threads.c.root == root).values(values))
 
     def note_answer(self, conn: Connection, root: str, at: datetime, *, interim: bool) -> None:
-        """The service answered: a final answer clears the deadline, an interim one is noted."""
+        """The service answered: a final answer clears the deadline, an interim one is noted.
+
+        An unknown root is ignored.
+        """
         with self._db.within(conn) as connection:
             row = self._locked(connection, root)
             if row is None:
