@@ -17,6 +17,8 @@ dialect-specific ``INSERT ... ON CONFLICT``.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -52,6 +54,20 @@ def create_store_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
     raise FatalError(f"unsupported database {backend!r}: use sqlite or postgresql+psycopg")
 
 
+def _enable_wal(cursor: Any, busy_timeout: float) -> None:
+    # Switching a new file to WAL needs an exclusive lock, and SQLite reports a competing
+    # switch (daemons starting together) as "locked" at once, without its busy handler.
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_engine(url: str, *, in_memory: bool, busy_timeout: float) -> Engine:
     # A file database gets a pool shared by threads; an in-memory one exists only on its
     # single connection, so it serves one thread, one transaction at a time (tests, tools).
@@ -69,7 +85,7 @@ def _sqlite_engine(url: str, *, in_memory: bool, busy_timeout: float) -> Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             if not in_memory:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cursor, busy_timeout)
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
