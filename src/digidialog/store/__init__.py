@@ -1,0 +1,38 @@
+"""The engine's durable state in SQL: SQLite by default, PostgreSQL for several daemons.
+
+:class:`Store` is the entry point (``Store.open(url)``); its parts are the work
+queues (``inbox``, ``outbox``), ``threads``, ``links``, ``receipts``,
+``checkpoints``, ``citizens``, ``events`` and ``dead_letters``. Schema changes
+ship as Alembic migrations inside the package and run when a store is opened.
+"""
+
+from digidialog.store.checkpoints import Checkpoint, Checkpoints
+from digidialog.store.citizens import Citizens, CitizenStatus, SeenEvents
+from digidialog.store.deadletters import DeadLetter, DeadLetters
+from digidialog.store.receipts import AwaitedReceipt, AwaitedReceipts
+from digidialog.store.store import Store
+from digidialog.store.threads import Link, Links, Thread, Threads
+from digidialog.store.workqueue import DEAD, DONE, LEASED, PENDING, WorkItem, WorkQueue
+
+__all__ = [
+    "DEAD",
+    "DONE",
+    "LEASED",
+    "PENDING",
+    "AwaitedReceipt",
+    "AwaitedReceipts",
+    "Checkpoint",
+    "Checkpoints",
+    "CitizenStatus",
+    "Citizens",
+    "DeadLetter",
+    "DeadLetters",
+    "Link",
+    "Links",
+    "SeenEvents",
+    "Store",
+    "Thread",
+    "Threads",
+    "WorkItem",
+    "WorkQueue",
+]

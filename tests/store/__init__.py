@@ -1,0 +1,1 @@
+"""Tests of digidialog.store and the embedded transport, on SQLite and PostgreSQL."""
