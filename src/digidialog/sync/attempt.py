@@ -1,0 +1,47 @@
+"""One attempt at one job, and what follows from how it ended.
+
+Shared by the inbox and the outbox: success is the job's own business (it
+marks itself done in its transaction); a retriable failure puts the job back
+with a delay; a final failure, or too many retriable ones, parks it as a dead
+letter with the reason. An unexpected exception is a bug: it is parked too,
+never allowed to stop the loop or the jobs behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from digidialog.errors import FatalError, RetriableError
+from digidialog.log import get_logger
+from digidialog.store import WorkItem, WorkQueue
+from digidialog.sync.retry import RetryPolicy
+
+log = get_logger("sync.attempt")
+
+
+def attempt(queue: WorkQueue, item: WorkItem, owner: str, policy: RetryPolicy,
+            work: Callable[[WorkItem], None]) -> bool:
+    """Run ``work(item)``; ``True`` when it succeeded."""
+    try:
+        work(item)
+    except RetriableError as error:
+        attempts = item.attempts + 1
+        if policy.gives_up(attempts, error):
+            queue.park(item.id, owner, reason=f"gave up after {attempts} attempts: {error}")
+            log.warning("job parked", job=item.id, kind=item.kind, attempts=attempts,
+                        reason=str(error))
+        else:
+            delay = policy.delay(attempts, error)
+            queue.retry_later(item.id, owner, error=str(error), delay=delay)
+            log.info("job retried later", job=item.id, kind=item.kind, attempts=attempts,
+                     delay=round(delay, 2), reason=str(error))
+        return False
+    except FatalError as error:
+        queue.park(item.id, owner, reason=str(error))
+        log.warning("job parked", job=item.id, kind=item.kind, reason=str(error))
+        return False
+    except Exception as error:  # a bug must not stop the jobs behind this one
+        queue.park(item.id, owner, reason=f"unexpected {type(error).__name__}: {error}")
+        log.exception("job failed unexpectedly", job=item.id, kind=item.kind)
+        return False
+    return True

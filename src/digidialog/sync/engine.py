@@ -1,0 +1,186 @@
+"""The engine's loops: receive from the portal, work the inbox and outbox, follow the EPJ.
+
+A daemon runs :meth:`Engine.loops` in threads; tests, the demo and
+``run-once`` modes call :meth:`Engine.step` until nothing moves. Each loop
+owns its transport (AMQP connections are not shared between threads) and
+leases the work it takes under the engine's ``owner`` name, so several
+daemons on one PostgreSQL and one broker share the work without doing any
+of it twice.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from digidialog.errors import DigidialogError, RetriableError
+from digidialog.log import get_logger
+from digidialog.store import Store
+from digidialog.sync.attempt import attempt
+from digidialog.sync.context import Municipality
+from digidialog.sync.directory import Directory
+from digidialog.sync.follower import follow_once
+from digidialog.sync.inbound import InboundHandler, utc_now
+from digidialog.sync.receiver import receive_one
+from digidialog.sync.retry import RetryPolicy
+from digidialog.sync.worker import OutboxWorker
+from digidialog.transport import Transport, async_queue
+
+log = get_logger("sync.engine")
+
+Loop = Callable[[threading.Event], None]
+
+
+def default_owner() -> str:
+    """A name for this daemon's leases, unique across hosts and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Timings of the loops."""
+
+    owner: str = field(default_factory=default_owner)
+    receive_timeout: float = 1.0
+    idle_wait: float = 0.2
+    poll_interval: float = 2.0
+    error_wait: float = 2.0
+    batch: int = 20
+
+
+class _Lane:
+    """Everything the engine keeps for one municipality."""
+
+    def __init__(self, store: Store, municipality: Municipality, transport: Transport,
+                 clock: Callable[[], datetime], policy: RetryPolicy) -> None:
+        self.municipality = municipality
+        self.directory = Directory(municipality.adapter)
+        self.inbound = InboundHandler(store, municipality, self.directory, clock=clock)
+        self.worker = OutboxWorker(store, municipality, self.directory, transport, clock=clock,
+                                   policy=policy)
+
+
+class Engine:
+    """The sync engine over a store, a transport factory and the municipalities it serves."""
+
+    def __init__(self, store: Store, municipalities: list[Municipality],
+                 transport_factory: Callable[[], Transport], *,
+                 settings: EngineSettings | None = None, policy: RetryPolicy | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.store = store
+        self.municipalities = municipalities
+        self.transport_factory = transport_factory
+        self.settings = settings or EngineSettings()
+        self.policy = policy or RetryPolicy()
+        self.clock = clock
+        self._step_transport: Transport | None = None
+        self._step_lanes: dict[str, _Lane] = {}
+
+    @property
+    def owner(self) -> str:
+        """The name under which this engine leases work."""
+        return self.settings.owner
+
+    # ------------------------------------------------------------ one step at a time
+
+    def step(self) -> bool:
+        """Do everything that is due now, once, in this thread; whether anything moved."""
+        if self._step_transport is None:
+            self._step_transport = self.transport_factory()
+        moved = False
+        for municipality in self.municipalities:
+            lane = self._step_lanes.get(municipality.her_id)
+            if lane is None:
+                lane = self._lane(municipality, self._step_transport)
+                self._step_lanes[municipality.her_id] = lane
+            while receive_one(self._step_transport, self.store, municipality=municipality.her_id,
+                              queue=async_queue(municipality.her_id), timeout=0.0):
+                moved = True
+            moved |= follow_once(self.store, municipality)[0] > 0
+            moved |= self._work_once(lane)
+        return moved
+
+    def run_until_idle(self, *, max_steps: int = 1000) -> int:
+        """Step until nothing moves; how many steps moved something."""
+        steps = 0
+        while steps < max_steps and self.step():
+            steps += 1
+        return steps
+
+    # ------------------------------------------------------------ loops for a daemon
+
+    def loops(self) -> dict[str, Loop]:
+        """Named loops for a daemon's runner: three per municipality."""
+        named: dict[str, Loop] = {}
+        for municipality in self.municipalities:
+            her_id = municipality.her_id
+            named[f"receive:{her_id}"] = self._receive_loop(municipality)
+            named[f"work:{her_id}"] = self._work_loop(municipality)
+            named[f"follow:{her_id}"] = self._follow_loop(municipality)
+        return named
+
+    def _receive_loop(self, municipality: Municipality) -> Loop:
+        def loop(stop: threading.Event) -> None:
+            transport = self.transport_factory()
+            try:
+                while not stop.is_set():
+                    self._guarded(stop, lambda: receive_one(
+                        transport, self.store, municipality=municipality.her_id,
+                        queue=async_queue(municipality.her_id),
+                        timeout=self.settings.receive_timeout))
+            finally:
+                transport.close()
+        return loop
+
+    def _work_loop(self, municipality: Municipality) -> Loop:
+        def loop(stop: threading.Event) -> None:
+            transport = self.transport_factory()
+            lane = self._lane(municipality, transport)
+            try:
+                while not stop.is_set():
+                    if not self._guarded(stop, lambda: self._work_once(lane)):
+                        stop.wait(self.settings.idle_wait)
+            finally:
+                self.store.inbox.release_leases(self.owner)
+                self.store.outbox.release_leases(self.owner)
+                transport.close()
+        return loop
+
+    def _follow_loop(self, municipality: Municipality) -> Loop:
+        def loop(stop: threading.Event) -> None:
+            while not stop.is_set():
+                more = self._guarded(stop, lambda: follow_once(self.store, municipality)[1])
+                if not more:
+                    stop.wait(self.settings.poll_interval)
+        return loop
+
+    def _guarded(self, stop: threading.Event, work: Callable[[], bool]) -> bool:
+        """Run one unit of a loop; a failure is logged and waited out, never fatal."""
+        try:
+            return work()
+        except RetriableError as error:
+            log.warning("loop waits: a service is unavailable", reason=str(error))
+        except DigidialogError as error:
+            log.error("loop step failed", reason=str(error))
+        stop.wait(self.settings.error_wait)
+        return False
+
+    # ------------------------------------------------------------ shared work
+
+    def _lane(self, municipality: Municipality, transport: Transport) -> _Lane:
+        return _Lane(self.store, municipality, transport, self.clock, self.policy)
+
+    def _work_once(self, lane: _Lane) -> bool:
+        owner = self.owner
+        items = self.store.inbox.claim(owner, municipality=lane.municipality.her_id,
+                                       limit=self.settings.batch)
+        for item in items:
+            attempt(self.store.inbox, item, owner, self.policy,
+                    lambda job: lane.inbound.handle(job, owner))
+        done = lane.worker.run_once(owner, limit=self.settings.batch)
+        return bool(items) or done > 0

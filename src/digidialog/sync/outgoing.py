@@ -1,0 +1,70 @@
+"""The messages a municipality sends to the portal, built from what the engine knows.
+
+Each builder returns a :class:`PortalMessage` that the codec encodes and
+validates; none of them decides *whether* to send, only *what*.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from digidialog.domain import Receipt as ApplicationReceipt
+from digidialog.domain import ReceiptError, ReceiptStatus
+from digidialog.domain.events import StaffMessage
+from digidialog.helsenorge import Conversation, Function, Party, Patient, PortalMessage, Process
+from digidialog.helsenorge.message import new_msg_id
+from digidialog.sync.header import Header
+
+REFUSED = "26"
+"""Dialogmelding code: the service cannot take the message (closed, not received, no right)."""
+
+
+def application_receipt(original: Header, at: datetime, *,
+                        errors: tuple[tuple[str, str], ...] = ()) -> PortalMessage:
+    """The AppRec for ``original``: OK, or rejected with ``(code, text)`` errors (8221)."""
+    return PortalMessage(
+        process=Process.APPREC.value, function=Function.RECEIPT, code="2" if errors else "1",
+        msg_id=new_msg_id(), generated_at=at, ack=False,
+        sender=original.receiver, receiver=original.sender,
+        receipt=ApplicationReceipt(
+            status=ReceiptStatus.REJECTED if errors else ReceiptStatus.OK,
+            errors=tuple(ReceiptError(code=code, text=text) for code, text in errors),
+            original_msg_id=original.msg_id, original_process=original.process,
+            original_issued_at=original.generated_at,
+        ),
+    )
+
+
+def refusal(original: PortalMessage, at: datetime, text: str) -> PortalMessage:
+    """Code 26 in the thread of ``original``: the service cannot take it, and why."""
+    root = original.conversation.root if original.conversation else original.msg_id
+    return PortalMessage(
+        process=Process.EKONTAKT.value, function=Function.REFUSAL, code=REFUSED,
+        msg_id=new_msg_id(), generated_at=at,
+        conversation=Conversation(parent=original.msg_id, root=root),
+        sender=original.receiver, receiver=original.sender, patient=original.patient,
+        subject="Meldingen kunne ikke mottas", body=text,
+    )
+
+
+def patient_named(citizen_id: str, full_name: str) -> Patient:
+    """The citizen as MsgHead ``Patient``, from the EPJ's one-string name."""
+    parts = full_name.split()
+    given = " ".join(parts[:-1]) or full_name or "-"
+    family = parts[-1] if parts else "-"
+    return Patient(id=citizen_id, given_name=given, family_name=family)
+
+
+def staff_message(message: StaffMessage, *, sender: Party, receiver: Party, patient: Patient,
+                  conversation: Conversation | None, at: datetime) -> PortalMessage:
+    """A staff member's message: an answer (19, maybe interim) in a thread, or a new one (DI)."""
+    if conversation is None:
+        function, code = Function.SERVICE_MESSAGE, "DI"
+    else:
+        function, code = Function.SERVICE_REPLY, "19"
+    return PortalMessage(
+        process=Process.EKONTAKT.value, function=function, code=code, msg_id=new_msg_id(),
+        generated_at=at, conversation=conversation, sender=sender, receiver=receiver,
+        patient=patient, subject=message.subject or None, body=message.body,
+        author=message.author, interim=message.interim and conversation is not None,
+    )

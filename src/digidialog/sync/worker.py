@@ -1,0 +1,113 @@
+"""The outbox carried out: messages to the portal, calls to the EPJ, events turned into messages.
+
+Each job is done at least once and has its effect once: portal messages keep
+the MsgId they were encoded with, and every EPJ write carries our id, which
+the vendor treats as the same request when repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from pydantic import TypeAdapter
+
+from digidialog.adapters.contract import CitizenMessage, DigitalStatusUpdate
+from digidialog.domain.events import EpjEvent, StaffMessageWritten
+from digidialog.errors import FatalError
+from digidialog.log import get_logger
+from digidialog.store import Store, WorkItem
+from digidialog.sync import jobs
+from digidialog.sync.attempt import attempt
+from digidialog.sync.context import Municipality
+from digidialog.sync.directory import Directory
+from digidialog.sync.retry import RetryPolicy
+from digidialog.sync.staff import StaffMessageRouter
+from digidialog.transport import APPREC_SUBJECT, Envelope, Transport
+
+log = get_logger("sync.worker")
+
+_EVENT = TypeAdapter[EpjEvent](EpjEvent)
+
+
+class OutboxWorker:
+    """Carries out the outbox jobs of one municipality."""
+
+    def __init__(self, store: Store, municipality: Municipality, directory: Directory,
+                 transport: Transport, *, clock: Callable[[], datetime],
+                 policy: RetryPolicy | None = None) -> None:
+        self.store = store
+        self.m = municipality
+        self.transport = transport
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+        self.staff = StaffMessageRouter(store, municipality, directory)
+        self._work: dict[str, Callable[[WorkItem, str], None]] = {
+            jobs.PORTAL_SEND: self._send,
+            jobs.EPJ_DELIVER: self._deliver,
+            jobs.EPJ_DIGITAL_STATUS: self._digital_status,
+            jobs.EPJ_EVENT: self._event,
+        }
+
+    def run_once(self, owner: str, *, limit: int = 20) -> int:
+        """Claim and carry out up to ``limit`` due jobs; how many were claimed."""
+        items = self.store.outbox.claim(owner, municipality=self.m.her_id, limit=limit)
+        for item in items:
+            work = self._work.get(item.kind)
+            if work is None:
+                self.store.outbox.park(item.id, owner, reason=f"unknown job kind {item.kind!r}")
+                continue
+            attempt(self.store.outbox, item, owner, self.policy,
+                    lambda job, work=work: work(job, owner))  # type: ignore[misc]
+        return len(items)
+
+    def _send(self, item: WorkItem, owner: str) -> None:
+        meta = item.meta
+        citizen = meta.get("citizen_id")
+        if citizen and meta.get("subject") != APPREC_SUBJECT and \
+                self.store.citizens.is_inactive(self.m.her_id, citizen):
+            raise FatalError("the citizen is not digitally active (E35): nothing is sent to "
+                             "them until the portal says they are active again")
+        envelope = Envelope(
+            body=item.payload, subject=meta.get("subject"), from_her_id=meta.get("from_her_id"),
+            to_her_id=meta.get("to_her_id"), application_timestamp=self.clock(),
+            message_id=meta.get("msg_id") or f"job-{item.key}",
+            properties=meta.get("properties") or {},
+        )
+        self.transport.send(meta["queue"], envelope)
+        now = self.clock()
+        with self.store.transaction() as conn:
+            if meta.get("ack") and meta.get("msg_id"):
+                self.store.receipts.expect(conn, msg_id=meta["msg_id"],
+                                           municipality=self.m.her_id, outbox_item=item.id,
+                                           citizen_id=citizen, process=meta.get("process", ""),
+                                           sent_at=now)
+            self.store.outbox.complete(conn, item.id, owner)
+        log.info("sent to portal", queue=meta["queue"], msg_id=meta.get("msg_id"),
+                 process=meta.get("process"), job=item.id)
+
+    def _deliver(self, item: WorkItem, owner: str) -> None:
+        message = CitizenMessage.model_validate_json(item.payload)
+        receipt = self.m.adapter.deliver_message(message)
+        with self.store.transaction() as conn:
+            self.store.outbox.complete(conn, item.id, owner)
+        log.info("delivered to EPJ", msg_id=message.message_id, job=item.id,
+                 epj_reference=receipt.epj_reference)
+
+    def _digital_status(self, item: WorkItem, owner: str) -> None:
+        update = DigitalStatusUpdate.model_validate_json(item.payload)
+        self.m.adapter.set_digital_status([update])
+        with self.store.transaction() as conn:
+            self.store.outbox.complete(conn, item.id, owner)
+
+    def _event(self, item: WorkItem, owner: str) -> None:
+        event = _EVENT.validate_json(item.payload)
+        if not isinstance(event, StaffMessageWritten):
+            # Appointment changes, completed visits and cancellation decisions are acted on
+            # by the appointments engine; until it runs they are kept as dead letters.
+            raise FatalError(f"{event.kind.value} events are not acted on yet")
+        now = self.clock()
+        dispatch = self.staff.prepare(event.message, now)
+        with self.store.transaction() as conn:
+            self.staff.record(conn, f"send:{item.key}", dispatch, now)
+            self.store.outbox.complete(conn, item.id, owner)
