@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from digidialog.domain import ReceiptStatus
+from digidialog.domain import CancellationOutcome, ReceiptStatus
 from digidialog.helsenorge import decode
 from digidialog.helsenorge.message import Conversation, Function
+from digidialog.helsenorge.processes import Process
 from digidialog.testing.portal import PortalSimulator
 from digidialog.transport.base import APPREC_SUBJECT, Envelope, async_queue
 
@@ -347,3 +349,28 @@ def test_a_failure_inside_the_simulator_is_reported_and_receiving_goes_on(
         portal.wait_for(lambda r: r.msg_id == fine.msg_id)
     assert [(v.rule, v.detail) for v in portal.violations()] == [
         ("simulator", "could not handle: RuntimeError: a bug in the test's rule")]
+
+
+def test_no_apprec_asked_and_quirks_written_are_violations(
+    portal: PortalSimulator, engine: FakeEngine, transport: LoopbackTransport
+) -> None:
+    """An asynchronous message without Ack J, and a message the codec had to repair (the
+    misspelt Type of the official examples), which digidialog must never write."""
+    start = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    request = portal.send_cancellation(MUNICIPALITY, "1000002", CITIZEN, uid="besok-1",
+                                       start=start, end=start)
+    _, art = engine.take()
+    accepted = engine.message(
+        Function.CANCELLATION_REPLY, "08", process=Process.AVTALEAVBESTILLING,
+        decision=CancellationOutcome.ACCEPTED,
+        conversation=Conversation(parent=art.msg_id, root=art.msg_id))
+    envelope = engine.send(accepted)
+    transport.take_all(async_queue(PORTAL))
+    engine.send(engine.new_thread().model_copy(update={"ack": False}))
+    transport.send(async_queue(PORTAL), replace(envelope, body=envelope.body.replace(
+        b'V="DIALOG_INNBYGGER_AVTALEAVBESTILLING"', b'V="DIALOG_INNBYGGER_AVTALEBESTILLING"')))
+    portal.pump(1.0)
+    assert [v.rule for v in portal.violations()] == ["ack", "quirks"]
+    assert "misspelt" in portal.violations()[1].detail
+    [reply] = portal.received(function=Function.CANCELLATION_REPLY)
+    assert reply.thread == request.msg_id

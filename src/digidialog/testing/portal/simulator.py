@@ -196,7 +196,9 @@ class PortalSimulator(Queries):
         sets; each may be overridden, also with a lie (a spoofed HER-id, a wrong
         subject) to see the engine refuse it.
         """
-        municipality = message.receiver.her_ids[0] or ""
+        municipality = message.receiver.her_ids[0] or to_her_id
+        if municipality is None:
+            raise ValueError("the receiver has no level-1 HER-id: give to_her_id")
         envelope = self._envelope(
             encode(message), municipality, subject=subject or message.process,
             from_her_id=from_her_id, to_her_id=to_her_id, cpa_id=cpa_id, properties=properties)
