@@ -1,0 +1,1 @@
+"""Tests of the portal simulator (digidialog.testing.portal)."""
