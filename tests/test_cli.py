@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -53,6 +54,33 @@ def test_validate_reports_each_file_and_exit_status(good_file: Path, tmp_path: P
     assert lines[4].endswith("is a directory, not a file")
     assert "TOP-SECRET-MARKER" not in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_validate_refuses_a_named_pipe_without_waiting_for_it(tmp_path: Path) -> None:
+    """A FIFO with no writer is refused at once (opening it would wait forever), like a
+    directory; decode refuses it the same way, on stderr."""
+    fifo = tmp_path / "pipe.xml"
+    os.mkfifo(fifo)
+    command = Path(sys.executable).with_name("digidialog")
+    validated = subprocess.run([command, "validate", fifo], capture_output=True, text=True,
+                               timeout=60, check=False)
+    assert validated.returncode == 1
+    assert validated.stdout == f"invalid {fifo}: is a named pipe, not a regular file\n"
+    decoded = subprocess.run([command, "decode", fifo], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert decoded.returncode == 1
+    assert decoded.stderr.startswith(f"invalid {fifo}: is a named pipe, not a regular file")
+
+
+def test_validate_refuses_a_device(tmp_path: Path) -> None:
+    """A character device (one that never ends) is refused from its metadata."""
+    device = Path(os.devnull)
+    if not device.is_char_device():
+        pytest.skip(f"{device} is not a character device here")
+    result = runner.invoke(app, ["validate", str(device)])
+    assert result.exit_code == 1
+    assert result.output == f"invalid {device}: is a device, not a regular file\n"
 
 
 def test_validate_refuses_unsupported_process(tmp_path: Path) -> None:
