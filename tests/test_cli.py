@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from digidialog import __version__
 from digidialog.cli.main import app
 from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge import encode
@@ -156,6 +157,17 @@ def test_decode_refuses_broken_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["decode", str(path)])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"invalid {path}: ")
+
+
+def test_version_and_short_help() -> None:
+    """`--version` prints the version; `-h` gives help, on the top level and on subcommands."""
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"{__version__}\n"
+    for command in ([], ["validate"], ["epj", "services"]):
+        helped = runner.invoke(app, [*command, "-h"], prog_name="digidialog")
+        assert helped.exit_code == 0, helped.output
+        assert "Usage: digidialog" in helped.output
 
 
 @pytest.mark.skipif(not example_files(), reason="official examples not found")
