@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from digidialog import __version__
 from digidialog.cli.main import app
 from digidialog.domain.timezone import OSLO
-from digidialog.helsenorge import encode
+from digidialog.helsenorge import decode, encode
 from digidialog.testing import samples
 from tests.conftest import example_files
 
@@ -148,6 +148,32 @@ def test_encode_reports_bad_json_without_echoing_it(tmp_path: Path) -> None:
     assert "13116900217" not in result.stderr
     path.write_text("{not json")
     assert runner.invoke(app, ["encode", str(path)]).exit_code == 1
+
+
+def test_encode_ignores_keys_a_later_version_may_add(tmp_path: Path) -> None:
+    """JSON with keys this version does not know (top level and nested) still encodes, to
+    the same message; the ignored keys are named on stderr, and stdout is the XML alone."""
+    request = samples.planned_appointments_request(SENT)
+    message = samples.planned_appointments_reply(request, SENT.date())
+    data = json.loads(message.model_dump_json())
+    data["priority"] = "high"
+    data["sender"]["channel"] = {"kind": "amqp"}
+    data["appointments"][0]["colour"] = "blue"
+    data["appointments"][0]["recurrence"]["exceptions"] = []
+    path = tmp_path / "later.json"
+    path.write_text(json.dumps(data))
+    result = runner.invoke(app, ["encode", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert decode(result.stdout_bytes.strip()) == message
+    assert result.stderr == (
+        f"note: {path}: ignored keys this version does not know: sender.channel, "
+        "appointments.0.recurrence.exceptions, appointments.0.colour, priority\n")
+    del data["msg_id"]
+    data["msg_idd"] = str(message.msg_id)  # a misspelt key does not stand in for the real one
+    path.write_text(json.dumps(data))
+    refused = runner.invoke(app, ["encode", str(path)])
+    assert refused.exit_code == 1
+    assert refused.stderr == f"invalid {path}: msg_id: Field required\n"
 
 
 def test_decode_refuses_broken_input(tmp_path: Path) -> None:
