@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 from digidialog.adapters import registry
 from digidialog.adapters.contract import ChangeBatch, EpjAdapter
 from digidialog.adapters.registry import AdapterSettings
+from digidialog.adapters.tls import check_tls_files
 from digidialog.domain import Appointment
 from digidialog.domain.timezone import OSLO
 from digidialog.errors import DigidialogError
@@ -54,8 +55,15 @@ def _emit(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+_OPTION_NAMES = {"client_cert": "--client-cert", "client_key": "--client-key", "ca": "--ca"}
+
+
 def _run(vendor: str, connection: dict[str, Any], action: Any) -> None:
     try:
+        # Before the first call, so that a wrong file is named, not met inside OpenSSL.
+        check_tls_files(client_cert=connection["client_cert"],
+                        client_key=connection["client_key"], ca=connection["ca"],
+                        names=_OPTION_NAMES)
         adapter = _adapter(vendor, **connection)
         try:
             _emit(action(adapter))
