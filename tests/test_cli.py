@@ -18,7 +18,7 @@ from digidialog.cli.main import app
 from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge import decode, encode
 from digidialog.testing import samples
-from tests.conftest import example_files
+from tests.conftest import examples_folder
 
 runner = CliRunner()
 SENT = datetime(2026, 11, 23, 9, 30, tzinfo=OSLO)
@@ -196,10 +196,9 @@ def test_version_and_short_help() -> None:
         assert "Usage: digidialog" in helped.output
 
 
-@pytest.mark.skipif(not example_files(), reason="official examples not found")
 def test_demo_runs_and_reads_examples() -> None:
     """The demo walks the journey and understands the official examples."""
-    folder = example_files()[0].parent
+    folder = examples_folder()
     result = runner.invoke(app, ["demo", "--examples", str(folder)])
     assert result.exit_code == 0, result.output
     assert "cancellation_request" in result.output

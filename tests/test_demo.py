@@ -14,7 +14,7 @@ from digidialog.cli.main import app
 from digidialog.domain import answer_deadline
 from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge import Function
-from tests.conftest import example_files
+from tests.conftest import example_files, examples_folder
 
 runner = CliRunner()
 
@@ -90,11 +90,10 @@ def _example_cells(lines: list[str]) -> list[tuple[str, str]]:
     return rows
 
 
-@pytest.mark.skipif(not example_files(), reason="official examples not found")
 def test_the_examples_fit_80_columns_and_every_title_is_whole() -> None:
     """Each example appears as its process and its full title: nothing cut to a shared
     prefix, as the 70-character names were."""
-    folder = example_files()[0].parent
+    folder = examples_folder()
     result = runner.invoke(app, ["demo", "--examples", str(folder)], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     rows = _example_cells(_lines(result.output))
