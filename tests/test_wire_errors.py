@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+import urllib3.exceptions
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
@@ -119,6 +120,9 @@ def test_address_and_reason_without_a_request() -> None:
     assert (where(bare), cause(bare)) == ("the EPJ", "refused")
     wrapped = requests.exceptions.ConnectionError(OSError(113, "No route to host"))
     assert cause(wrapped) == "no route to host"
+    pool = urllib3.exceptions.ProtocolError(
+        "HTTPConnectionPool(host='epj', port=80): Connection aborted.")
+    assert cause(pool) == "Connection aborted."
 
 
 def test_credentials_in_a_url_are_not_repeated() -> None:

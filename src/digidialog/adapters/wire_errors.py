@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# urllib3's own prefix: "HTTPConnectionPool(host='h', port=1): ...".
+_POOL_PREFIX = re.compile(r"^\w+\(host=[^)]*\):\s*")
 # Around OpenSSL's own words: "[SSL: CODE] the words (_ssl.c:1006)".
 _SSL_NOISE = re.compile(r"\[SSL(?:: [A-Z0-9_]+)?\]\s*|\s*\(_ssl\.c:\d+\)")
 
@@ -90,7 +92,7 @@ def cause(error: BaseException) -> str:
         if words:
             return words
     innermost = links[-1]
-    return str(innermost)[:200] or type(innermost).__name__
+    return _POOL_PREFIX.sub("", str(innermost))[:200] or type(innermost).__name__
 
 
 def _known(error: BaseException) -> str | None:
