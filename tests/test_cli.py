@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,11 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from digidialog import __version__
 from digidialog.cli.main import app
 from digidialog.domain.timezone import OSLO
-from digidialog.helsenorge import encode
+from digidialog.helsenorge import decode, encode
 from digidialog.testing import samples
-from tests.conftest import example_files
+from tests.conftest import examples_folder
 
 runner = CliRunner()
 SENT = datetime(2026, 11, 23, 9, 30, tzinfo=OSLO)
@@ -53,6 +55,33 @@ def test_validate_reports_each_file_and_exit_status(good_file: Path, tmp_path: P
     assert lines[4].endswith("is a directory, not a file")
     assert "TOP-SECRET-MARKER" not in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_validate_refuses_a_named_pipe_without_waiting_for_it(tmp_path: Path) -> None:
+    """A FIFO with no writer is refused at once (opening it would wait forever), like a
+    directory; decode refuses it the same way, on stderr."""
+    fifo = tmp_path / "pipe.xml"
+    os.mkfifo(fifo)
+    command = Path(sys.executable).with_name("digidialog")
+    validated = subprocess.run([command, "validate", fifo], capture_output=True, text=True,
+                               timeout=60, check=False)
+    assert validated.returncode == 1
+    assert validated.stdout == f"invalid {fifo}: is a named pipe, not a regular file\n"
+    decoded = subprocess.run([command, "decode", fifo], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert decoded.returncode == 1
+    assert decoded.stderr.startswith(f"invalid {fifo}: is a named pipe, not a regular file")
+
+
+def test_validate_refuses_a_device(tmp_path: Path) -> None:
+    """A character device (one that never ends) is refused from its metadata."""
+    device = Path(os.devnull)
+    if not device.is_char_device():
+        pytest.skip(f"{device} is not a character device here")
+    result = runner.invoke(app, ["validate", str(device)])
+    assert result.exit_code == 1
+    assert result.output == f"invalid {device}: is a device, not a regular file\n"
 
 
 def test_validate_refuses_unsupported_process(tmp_path: Path) -> None:
@@ -121,6 +150,32 @@ def test_encode_reports_bad_json_without_echoing_it(tmp_path: Path) -> None:
     assert runner.invoke(app, ["encode", str(path)]).exit_code == 1
 
 
+def test_encode_ignores_keys_a_later_version_may_add(tmp_path: Path) -> None:
+    """JSON with keys this version does not know (top level and nested) still encodes, to
+    the same message; the ignored keys are named on stderr, and stdout is the XML alone."""
+    request = samples.planned_appointments_request(SENT)
+    message = samples.planned_appointments_reply(request, SENT.date())
+    data = json.loads(message.model_dump_json())
+    data["priority"] = "high"
+    data["sender"]["channel"] = {"kind": "amqp"}
+    data["appointments"][0]["colour"] = "blue"
+    data["appointments"][0]["recurrence"]["exceptions"] = []
+    path = tmp_path / "later.json"
+    path.write_text(json.dumps(data))
+    result = runner.invoke(app, ["encode", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert decode(result.stdout_bytes.strip()) == message
+    assert result.stderr == (
+        f"note: {path}: ignored keys this version does not know: sender.channel, "
+        "appointments.0.recurrence.exceptions, appointments.0.colour, priority\n")
+    del data["msg_id"]
+    data["msg_idd"] = str(message.msg_id)  # a misspelt key does not stand in for the real one
+    path.write_text(json.dumps(data))
+    refused = runner.invoke(app, ["encode", str(path)])
+    assert refused.exit_code == 1
+    assert refused.stderr == f"invalid {path}: msg_id: Field required\n"
+
+
 def test_decode_refuses_broken_input(tmp_path: Path) -> None:
     """decode prints a one-line reason on stderr and exits 1."""
     path = tmp_path / "bin.xml"
@@ -130,10 +185,20 @@ def test_decode_refuses_broken_input(tmp_path: Path) -> None:
     assert result.stderr.startswith(f"invalid {path}: ")
 
 
-@pytest.mark.skipif(not example_files(), reason="official examples not found")
+def test_version_and_short_help() -> None:
+    """`--version` prints the version; `-h` gives help, on the top level and on subcommands."""
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"{__version__}\n"
+    for command in ([], ["validate"], ["epj", "services"]):
+        helped = runner.invoke(app, [*command, "-h"], prog_name="digidialog")
+        assert helped.exit_code == 0, helped.output
+        assert "Usage: digidialog" in helped.output
+
+
 def test_demo_runs_and_reads_examples() -> None:
     """The demo walks the journey and understands the official examples."""
-    folder = example_files()[0].parent
+    folder = examples_folder()
     result = runner.invoke(app, ["demo", "--examples", str(folder)])
     assert result.exit_code == 0, result.output
     assert "cancellation_request" in result.output

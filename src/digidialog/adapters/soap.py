@@ -36,6 +36,7 @@ import zeep.exceptions
 from lxml import etree
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from digidialog.adapters.wire_errors import cause, public_url, where
 from digidialog.errors import (
     AuthenticationFailed,
     DigidialogError,
@@ -193,15 +194,20 @@ class SoapEndpoint:
     def interpret(self, response: requests.Response, body: bytes) -> etree._Element:
         """Turn an HTTP reply into the SOAP body's first element, or raise the mapped error."""
         status = response.status_code
+        url = public_url(response.url or self.address)
+        answered = f"HTTP {status}{_reason(response)} from {url}"
         if status in (401, 403):
-            raise AuthenticationFailed(f"the EPJ refused our credentials (HTTP {status})")
+            raise AuthenticationFailed(f"the EPJ refused our credentials ({answered})")
         media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if status == 503 or (status >= 500 and media not in ("text/xml", "application/soap+xml")):
-            raise VendorUnavailable(f"the EPJ is unavailable (HTTP {status})",
+            raise VendorUnavailable(f"the EPJ is unavailable ({answered})",
                                     retry_after=retry_after_seconds(response))
         if media != self.version.content_type:
+            # An error page (a 404 for a wrong address) is told by its status, not its type.
             raise MalformedReply(
-                f"reply has content type {media or 'none'!r}, expected {self.version.content_type}"
+                f"the EPJ answered {answered}, not a SOAP reply" if status >= 300 else
+                f"reply has content type {media or 'none'!r}, expected "
+                f"{self.version.content_type} ({answered})"
             )
         try:
             envelope = xmlsafe.parse(body, max_bytes=self.policy.max_reply_bytes)
@@ -212,8 +218,14 @@ class SoapEndpoint:
         if fault is not None:
             raise self.fault_mapper(fault)
         if status >= 300:
-            raise VendorUnavailable(f"the EPJ answered HTTP {status} without a fault")
+            raise VendorUnavailable(f"the EPJ answered {answered} without a fault")
         return content
+
+
+def _reason(response: requests.Response) -> str:
+    """`` Not Found``: the status line's words, when the server sent them."""
+    words = (response.reason or "").strip()
+    return f" {words[:60]}" if words else ""
 
 
 def read_limited(response: requests.Response, limit: int, *,
@@ -316,45 +328,64 @@ def with_retries(call: Callable[[], T], policy: CallPolicy) -> T:
     return retrying(call)
 
 
+def _said(error: BaseException) -> str:
+    """What a library's exception says, cut short (zeep and lxml texts are readable)."""
+    return str(error)[:300]
+
+
+def _invalid_address(error: BaseException) -> DigidialogError:
+    return FatalError(f"the EPJ address is invalid: {_said(error)}")
+
+
 # Each third-party exception the adapters can meet, and what it becomes. A test checks
-# that every exception class of requests and zeep is covered by one of these rows.
-_TRANSLATIONS: tuple[tuple[type[BaseException], Callable[[str], DigidialogError]], ...] = (
+# that every exception class of requests and zeep is covered by one of these rows. The
+# libraries' own texts ("HTTPConnectionPool(host=...): Max retries exceeded ...") are
+# replaced by the address and the innermost reason (wire_errors).
+_TRANSLATIONS: tuple[tuple[type[BaseException], Callable[[BaseException], DigidialogError]],
+                     ...] = (
     (requests.exceptions.SSLError,
-     lambda m: AuthenticationFailed(f"TLS handshake with the EPJ failed: {m}")),
-    (requests.exceptions.Timeout, lambda m: VendorTimeout(f"the EPJ did not answer in time: {m}")),
+     lambda e: AuthenticationFailed(f"TLS handshake with {where(e)} failed ({cause(e)})")),
+    (requests.exceptions.ConnectTimeout,
+     lambda e: VendorTimeout(f"could not connect to {where(e)} (timed out)")),
+    (requests.exceptions.Timeout,
+     lambda e: VendorTimeout(f"no answer from {where(e)} in time ({cause(e)})")),
     (requests.exceptions.ChunkedEncodingError,
-     lambda m: VendorUnavailable(f"the connection broke during the reply: {m}")),
+     lambda e: VendorUnavailable(f"the connection to {where(e)} broke during the reply "
+                                 f"({cause(e)})")),
     (requests.exceptions.ContentDecodingError,
-     lambda m: MalformedReply(f"the reply could not be decoded: {m}")),
+     lambda e: MalformedReply(f"the reply from {where(e)} could not be decoded ({cause(e)})")),
     (requests.exceptions.ConnectionError,
-     lambda m: VendorUnavailable(f"could not reach the EPJ: {m}")),
-    (requests.exceptions.InvalidURL, lambda m: FatalError(f"the EPJ address is invalid: {m}")),
-    (requests.exceptions.InvalidSchema, lambda m: FatalError(f"the EPJ address is invalid: {m}")),
-    (requests.exceptions.MissingSchema, lambda m: FatalError(f"the EPJ address is invalid: {m}")),
-    (requests.exceptions.InvalidHeader, lambda m: FatalError(f"invalid request header: {m}")),
+     lambda e: VendorUnavailable(f"could not connect to {where(e)} ({cause(e)})")),
+    (requests.exceptions.InvalidURL, _invalid_address),
+    (requests.exceptions.InvalidSchema, _invalid_address),
+    (requests.exceptions.MissingSchema, _invalid_address),
+    (requests.exceptions.InvalidHeader,
+     lambda e: FatalError(f"invalid request header: {_said(e)}")),
     (requests.exceptions.RequestException,
-     lambda m: VendorUnavailable(f"the request to the EPJ failed: {m}")),
-    (zeep.exceptions.DTDForbidden, lambda m: MalformedReply("a DTD in a WSDL or reply")),
-    (zeep.exceptions.EntitiesForbidden, lambda m: MalformedReply("entities in a WSDL or reply")),
-    (zeep.exceptions.XMLSyntaxError, lambda m: MalformedReply(f"broken XML: {m}")),
+     lambda e: VendorUnavailable(f"the request to {where(e)} failed ({cause(e)})")),
+    (zeep.exceptions.DTDForbidden, lambda e: MalformedReply("a DTD in a WSDL or reply")),
+    (zeep.exceptions.EntitiesForbidden, lambda e: MalformedReply("entities in a WSDL or reply")),
+    (zeep.exceptions.XMLSyntaxError, lambda e: MalformedReply(f"broken XML: {_said(e)}")),
     (zeep.exceptions.ValidationError,
-     lambda m: InvalidRequest(f"request does not fit the vendor's schema: {m}")),
-    (zeep.exceptions.TransportError, lambda m: VendorUnavailable(f"transport error: {m}")),
-    (zeep.exceptions.Fault, lambda m: FatalError(f"unexpected SOAP fault: {m}")),
-    (zeep.exceptions.Error, lambda m: FatalError(f"SOAP client error: {m}")),
-    (etree.XMLSyntaxError, lambda m: MalformedReply(f"broken XML: {m}")),
+     lambda e: InvalidRequest(f"request does not fit the vendor's schema: {_said(e)}")),
+    (zeep.exceptions.TransportError, lambda e: VendorUnavailable(f"transport error: {_said(e)}")),
+    (zeep.exceptions.Fault, lambda e: FatalError(f"unexpected SOAP fault: {_said(e)}")),
+    (zeep.exceptions.Error, lambda e: FatalError(f"SOAP client error: {_said(e)}")),
+    (etree.XMLSyntaxError, lambda e: MalformedReply(f"broken XML: {_said(e)}")),
     # read_limited reads with urllib3's read1 when a deadline is set, past requests'
     # own translation of these (the order follows requests' iter_content).
     (urllib3.exceptions.SSLError,
-     lambda m: AuthenticationFailed(f"TLS with the EPJ failed during the reply: {m}")),
+     lambda e: AuthenticationFailed(f"TLS with {where(e)} failed during the reply "
+                                    f"({cause(e)})")),
     (urllib3.exceptions.ReadTimeoutError,
-     lambda m: VendorTimeout(f"the EPJ stopped sending its reply: {m}")),
+     lambda e: VendorTimeout(f"the reply from {where(e)} stopped arriving ({cause(e)})")),
     (urllib3.exceptions.ProtocolError,
-     lambda m: VendorUnavailable(f"the connection broke during the reply: {m}")),
+     lambda e: VendorUnavailable(f"the connection to {where(e)} broke during the reply "
+                                 f"({cause(e)})")),
     (urllib3.exceptions.DecodeError,
-     lambda m: MalformedReply(f"the reply could not be decoded: {m}")),
+     lambda e: MalformedReply(f"the reply from {where(e)} could not be decoded ({cause(e)})")),
     (urllib3.exceptions.HTTPError,
-     lambda m: VendorUnavailable(f"the reply could not be read: {m}")),
+     lambda e: VendorUnavailable(f"the reply from {where(e)} could not be read ({cause(e)})")),
 )
 
 
@@ -362,7 +393,7 @@ def translate(error: BaseException) -> DigidialogError | None:
     """The digidialog error for a third-party exception, or ``None`` if it is not one we map."""
     for kind, make in _TRANSLATIONS:
         if isinstance(error, kind):
-            return make(str(error)[:300])
+            return make(error)
     return None
 
 

@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from digidialog.cli.files import read_limited
@@ -75,7 +76,8 @@ def _summary(message: PortalMessage) -> str:
         parts.append(f"author {message.author}")
     if message.appointments:
         states = ", ".join(a.status.value for a in message.appointments)
-        parts.append(f"{len(message.appointments)} visits ({states})")
+        count = len(message.appointments)
+        parts.append(f"{count} visit{'' if count == 1 else 's'} ({states})")
     if message.cancellation is not None:
         c = message.cancellation
         parts.append(f"{c.kind.value} {to_oslo(c.start):%d.%m}-{to_oslo(c.end):%d.%m} "
@@ -102,8 +104,8 @@ def _rules(console: Console, now: datetime) -> None:
     enrolled = [ServiceEnrolment(citizen_id=citizen.id, service_id=service.service_id,
                                  start=now.date() - timedelta(days=90))]
     table = Table(title="Domain rules", show_lines=False)
-    table.add_column("question")
-    table.add_column("answer")
+    table.add_column("question", overflow="fold")
+    table.add_column("answer", overflow="fold")
     checks: list[tuple[str, Callable[[], object]]] = [
         ("may the relative cancel a visit?",
          lambda: may_act_for(relative.id, citizen.id, Action.CANCEL_APPOINTMENT, [proxy], now)),
@@ -113,8 +115,8 @@ def _rules(console: Console, now: datetime) -> None:
          lambda: may_use_service(service, citizen.id, enrolled, now.date())),
         ("may the citizen write to a closed service?",
          lambda: may_use_service(closed, citizen.id, enrolled, now.date())),
-        ("answer due for a message sent now",
-         lambda: f"{answer_deadline(now):%A %d.%m.%Y %H:%M} (end of next working day)"),
+        ("when is a message sent now due?",
+         lambda: f"{due_by(answer_deadline(now))} (the next working day)"),
     ]
     for question, answer in checks:
         result = answer()
@@ -124,18 +126,49 @@ def _rules(console: Console, now: datetime) -> None:
     console.print(table)
 
 
+def due_by(deadline: datetime) -> str:
+    """A deadline at midnight as the day it ends: ``by the end of Monday 7 December``.
+
+    :func:`answer_deadline` returns the first instant past the deadline (00:00
+    of the following day), which read as a time names the wrong day.
+    """
+    day = (to_oslo(deadline) - timedelta(microseconds=1)).date()
+    return f"by the end of {day:%A} {day.day} {day:%B}"
+
+
+def example_title(name: str) -> tuple[str, str]:
+    """An official example's file name as its process and its title.
+
+    The files are named ``PROCESS_VERSION__Title_with_underscores.xml``; the
+    long shared prefix is what a narrow table would keep, and the title what
+    tells the files apart, so the table groups by the one and shows the other.
+    Underscores become spaces, so that both wrap between words.
+    """
+    process, separator, title = name.removesuffix(".xml").partition("__")
+    if not separator:
+        return "", name
+    return process.replace("_", " ").strip(), title.replace("_", " ").strip()
+
+
 def _examples(console: Console, folder: Path) -> None:
-    table = Table(title=f"Official examples in {folder}")
-    table.add_column("file")
-    table.add_column("understood as")
+    table = Table(title=f"Official examples in {folder}",
+                  caption="files are named PROCESS__Title.xml; underscores shown as spaces")
+    table.add_column("process / title", overflow="fold")
+    table.add_column("understood as", overflow="fold")
+    shown_process = None
     for path in sorted(folder.glob("*.xml")):
+        process, title = example_title(path.name)
+        if process != shown_process:
+            table.add_section()
+            table.add_row(f"[bold]{escape(process)}[/bold]", "")
+            shown_process = process
         try:
             message = decode(read_limited(path))
             encode(message)
             outcome = f"{message.function.value} ({message.code}); re-encodes valid"
         except DigidialogError as error:
             outcome = f"refused: {error}"
-        table.add_row(path.name[:70], outcome)
+        table.add_row(escape(f"  {title}"), escape(outcome))
     console.print(table)
 
 
@@ -143,20 +176,23 @@ def demo(examples: ExamplesOption = None) -> None:
     """Walk a citizen's week through the Helsenorge formats and the domain rules."""
     console = Console()
     now = datetime.now(OSLO).replace(microsecond=0)
+    journey = _journey(now)
     table = Table(title="A week of home services, message by message")
     table.add_column("#", justify="right")
-    table.add_column("step")
-    table.add_column("function (code)")
+    table.add_column("step", overflow="fold")
+    # The function names tell the rows apart: never wrapped (the widest column would be
+    # narrowed first, and cut), the code on a line of its own to keep the column narrow.
+    table.add_column("function (code)", no_wrap=True, overflow="fold")
     table.add_column("bytes", justify="right")
-    table.add_column("what it carries")
-    for number, (step, message) in enumerate(_journey(now), start=1):
+    table.add_column("what it carries", overflow="fold")
+    for number, (step, message) in enumerate(journey, start=1):
         xml = encode(message)  # validated against the schemas before it is returned
         again = decode(xml)
         if again.model_dump(exclude={"warnings"}) != message.model_dump(exclude={"warnings"}):
             typer.echo(f"round trip changed step {number}", err=True)
             raise typer.Exit(1)
-        table.add_row(str(number), step, f"{again.function.value} ({again.code})",
-                      str(len(xml)), _summary(again))
+        table.add_row(str(number), step, f"{again.function.value}\n({again.code})",
+                      str(len(xml)), escape(_summary(again)))
     console.print(table)
     _rules(console, now)
     if examples is not None:

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from digidialog import __version__, log
 from digidialog.cli import demo, epj, messages, mock
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+# -h as well as --help, on every command (click hands the names down to subcommands).
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(__version__)
+        raise typer.Exit()
 
 
 @app.callback()
-def _logging() -> None:
+def _logging(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print digidialog's version and exit.")] = False,
+) -> None:
     """Every command logs JSON lines to stderr, personal data masked."""
     log.configure()
 

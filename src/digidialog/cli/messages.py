@@ -53,8 +53,7 @@ def encode_command(
 ) -> None:
     """Turn the JSON form of a message back into XML on stdout."""
     try:
-        text = read_limited(file)
-        message = PortalMessage.model_validate_json(text)
+        message, ignored = _read_json_form(read_limited(file))
         xml = encode(message)
     except ValidationError as error:
         typer.echo(f"invalid {file}: {_describe(error)}", err=True)
@@ -62,7 +61,27 @@ def encode_command(
     except DigidialogError as error:
         typer.echo(f"invalid {file}: {error}", err=True)
         raise typer.Exit(1) from None
+    if ignored:
+        typer.echo(f"note: {file}: ignored keys this version does not know: "
+                   f"{', '.join(ignored)}", err=True)
     sys.stdout.buffer.write(xml + b"\n")
+
+
+def _read_json_form(text: bytes) -> tuple[PortalMessage, list[str]]:
+    """The message in ``text``, ignoring keys this version does not know, and those keys.
+
+    The JSON form may gain keys (README); a file written by a later version must
+    still encode. The models themselves forbid unknown keys so that a typo in code
+    is caught, so the keys are found with one strict pass and ignored in a second.
+    """
+    try:
+        return PortalMessage.model_validate_json(text), []
+    except ValidationError as error:
+        unknown = [".".join(str(part) for part in item["loc"])
+                   for item in error.errors() if item["type"] == "extra_forbidden"]
+        if not unknown:
+            raise
+    return PortalMessage.model_validate_json(text, extra="ignore"), unknown
 
 
 def _describe(error: ValidationError) -> str:

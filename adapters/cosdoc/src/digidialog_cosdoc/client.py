@@ -42,6 +42,7 @@ from digidialog.adapters.soap import (
     vendor_errors,
     with_retries,
 )
+from digidialog.adapters.tls import check_tls_files
 from digidialog.domain import Appointment
 from digidialog.errors import (
     DigidialogError,
@@ -159,7 +160,12 @@ class CosDocEndpoint(SoapEndpoint):
 
 
 def mutual_tls_session(client_cert: Path, client_key: Path, ca: Path) -> requests.Session:
-    """A session presenting ``client_cert`` and trusting only ``ca`` for the server."""
+    """A session presenting ``client_cert`` and trusting only ``ca`` for the server.
+
+    The files are checked now (:class:`~digidialog.adapters.tls.TlsFileError`
+    names a wrong one), since requests reads them only at the first call.
+    """
+    check_tls_files(client_cert=client_cert, client_key=client_key, ca=ca)
     session = new_session()
     session.cert = (str(client_cert), str(client_key))
     session.verify = str(ca)
