@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from digidialog.daemon.config_fields import BASE_DIR, ERROR_TYPE
+from digidialog.daemon.config_fields import BASE_DIR, ERROR_TYPE, redact_url
 from digidialog.daemon.config_models import (
     DEFAULT_LISTEN,
     DEFAULT_STORE_URL,
@@ -38,7 +38,6 @@ from digidialog.daemon.config_models import (
     PortalConfig,
     ServiceConfig,
     StoreConfig,
-    redact_url,
 )
 from digidialog.daemon.secrets import key_path, resolve_secrets
 from digidialog.errors import FatalError
@@ -80,7 +79,8 @@ class ConfigError(FatalError):
 class _Environment(BaseSettings):
     """The environment variables that choose the configuration (``DIGIDIALOG_CONFIG``)."""
 
-    model_config = SettingsConfigDict(env_prefix="DIGIDIALOG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DIGIDIALOG_", extra="ignore",
+                                      env_ignore_empty=True)
 
     config: Path | None = None
 
@@ -94,7 +94,7 @@ def config_path(explicit: Path | None = None) -> Path | None:
     if explicit is not None:
         return explicit
     from_environment = _Environment().config
-    if from_environment is not None and str(from_environment):
+    if from_environment is not None:
         return from_environment
     return DEFAULT_FILE if DEFAULT_FILE.is_file() else None
 

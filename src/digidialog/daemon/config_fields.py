@@ -11,7 +11,7 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
@@ -86,6 +86,16 @@ def http_url(value: Any) -> str:
     if parts.scheme not in {"http", "https"}:
         raise problem(f"not an http(s) URL (the scheme is {parts.scheme!r})")
     return value
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password in it replaced by ``***``, for logs and status output."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
 def seconds(value: Any) -> float:

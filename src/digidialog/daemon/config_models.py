@@ -50,20 +50,13 @@ DEFAULT_STATUSES = (AppointmentStatus.PLANNED, AppointmentStatus.ASSIGNED,
 
 
 class Section(BaseModel):
-    """Base of every section: immutable, unknown keys refused, fields settable by name."""
+    """Base of every section: immutable, unknown keys refused.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True,
-                              validate_by_alias=True)
+    Lists are read under the file's own key names only (``municipality``,
+    ``service``), so that a file has one spelling.
+    """
 
-
-def redact_url(url: str) -> str:
-    """``url`` with any password in it replaced by ``***``, for logs and status output."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")[2]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class StoreConfig(Section):
@@ -291,7 +284,7 @@ class DaemonConfig(Section):
     @classmethod
     def _no_municipality_is_a_problem_not_a_missing_key(cls, data: Any) -> Any:
         # An absent list gets the same reason as an empty one, under the file's key name.
-        if isinstance(data, Mapping) and not {"municipality", "municipalities"} & set(data):
+        if isinstance(data, Mapping) and "municipality" not in data:
             return {**data, "municipality": []}
         return data
 

@@ -163,6 +163,7 @@ class Runner:
             try:
                 loop(self.stop_event)
             except Exception as error:
+                ran = time.monotonic() - started
                 if self.stop_event.is_set():
                     log.exception("loop_failed_while_stopping", loop=name)
                     return
@@ -174,10 +175,11 @@ class Runner:
                 self.stop()
                 return
             else:
+                ran = time.monotonic() - started
                 if self.stop_event.is_set():
                     return
                 problem = "returned before being asked to stop"
-            if time.monotonic() - started >= self.backoff.maximum:
+            if ran >= self.backoff.maximum:
                 failures = 0
             failures += 1
             delay = self.backoff.delay(failures)
