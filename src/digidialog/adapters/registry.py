@@ -45,7 +45,7 @@ class AdapterSettings:
 
     base_url: str
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     client_cert: Path | None = None
     client_key: Path | None = None
     ca: Path | None = None
