@@ -71,7 +71,7 @@ class DaemonProcess:
 def running_daemon(config: Path, cwd: Path, *, timeout: float = 30.0) -> Iterator[DaemonProcess]:
     """Start the daemon on ``config``; wait until it says where it listens."""
     environment = {**os.environ, "DIGIDIALOG_CONFIG": str(config)}
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    process = subprocess.Popen(
         [sys.executable, "-m", "digidialog.cli.main", "run"], cwd=cwd, env=environment,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     daemon = DaemonProcess(process)

@@ -47,7 +47,7 @@ def get(url: str) -> tuple[int, str]:
 
 def cli(*arguments: str, config: Path) -> subprocess.CompletedProcess[str]:
     """Run a digidialog command against ``config``."""
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
+    return subprocess.run(
         [sys.executable, "-m", "digidialog.cli.main", *arguments, "--config", str(config)],
         capture_output=True, text=True, timeout=60, check=False)
 
