@@ -30,8 +30,7 @@ from tests.daemon.daemon_process import config_text, running_daemon
 from tests.engine.world import eventually, expire_test_queues, unique_her_id
 from tests.store.conftest import fresh_postgres_schema
 
-
-PUSH_USER, PUSH_PASSWORD = "profil", "push-secret"  # noqa: S105 - a test credential
+PUSH_USER, PUSH_PASSWORD = "profil", "push-secret"
 
 
 @pytest.fixture(params=["gerica", "profil", "cosdoc"])
