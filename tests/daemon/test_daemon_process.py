@@ -114,6 +114,9 @@ def test_the_daemon_serves_a_citizen_and_stops_cleanly(
         status, metrics = get(daemon.url + "/metrics")
         assert status == 200
         assert f'digidialog_queue_depth{{municipality="{municipality}"' in metrics
+        for counter in ("digidialog_messages_received_total", "digidialog_messages_sent_total"):
+            assert any(line.startswith(counter) and municipality in line
+                       and not line.rstrip().endswith(" 0.0") for line in metrics.splitlines())
         assert daemon.terminate() == 0
     assert len(epj.delivered(sent.msg_id)) == 1
 
