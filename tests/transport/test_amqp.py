@@ -49,8 +49,12 @@ def url() -> str:
 
 
 @pytest.fixture
-def transports(url: str) -> Iterator[Callable[..., AmqpTransport]]:
-    """Makes transports to the broker (keyword arguments as for AmqpTransport); all closed after."""
+def transports(url: str, queue: Callable[[str], str]) -> Iterator[Callable[..., AmqpTransport]]:
+    """Makes transports to the broker (keyword arguments as for AmqpTransport); all closed after.
+
+    Closed before the test's queues are deleted: RabbitMQ 3.10's AMQP 1.0 plugin
+    crashes the session of a consumer whose queue is deleted under it.
+    """
     made: list[AmqpTransport] = []
 
     def make(target: str | None = None, **options: object) -> AmqpTransport:

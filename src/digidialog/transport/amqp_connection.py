@@ -153,12 +153,13 @@ class BrokerConnection:
 
     def wait(self, done: Callable[[], bool], what: str, timeout: float | None = None) -> None:
         """Process events until ``done()``; raise ``Timeout`` after ``timeout`` seconds."""
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        patience = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + patience
         self._raise_if_lost()
         while not done():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise Timeout(f"{what}: no answer within {self.timeout:g} s")
+                raise Timeout(f"{what}: no answer within {patience:g} s")
             self.pump(left)
 
     def _raise_if_lost(self) -> None:
