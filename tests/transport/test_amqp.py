@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 
 import pytest
+from benchmarks.bare_consumer import bare_consumer_rate
 from proton import Message, symbol, timestamp, ulong
 
 from digidialog.errors import FatalError, TransportUnavailable
@@ -427,3 +428,8 @@ def test_a_queue_that_exists_with_other_settings_is_a_fatal_error(
         if RABBITMQCTL is not None:
             subprocess.run([RABBITMQCTL, "-q", "delete_queue", name], capture_output=True,
                            check=False, timeout=60)
+
+
+def test_the_bare_consumer_benchmark_measures_a_rate(url: str) -> None:
+    """benchmarks.bare_consumer drains its own fresh queue and reports messages per second."""
+    assert bare_consumer_rate(url, 20) > 0
