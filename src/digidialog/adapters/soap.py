@@ -46,8 +46,8 @@ from digidialog.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
-from digidialog.helsenorge import xmlsafe
 from digidialog.resources import schema_path
+from digidialog.xml import safe
 
 T = TypeVar("T")
 
@@ -204,7 +204,7 @@ class SoapEndpoint:
                 f"reply has content type {media or 'none'!r}, expected {self.version.content_type}"
             )
         try:
-            envelope = xmlsafe.parse(body, max_bytes=self.policy.max_reply_bytes)
+            envelope = safe.parse(body, max_bytes=self.policy.max_reply_bytes)
         except DigidialogError as error:
             raise MalformedReply(f"reply is not usable XML: {error}") from None
         content = soap_body(envelope, self.version)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from digidialog.errors import NotWellFormed
-from digidialog.helsenorge.xmlsafe import MAX_DOCUMENT_BYTES
+from digidialog.xml.safe import MAX_DOCUMENT_BYTES
 
 
 def read_limited(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:

@@ -16,9 +16,9 @@ from digidialog.domain import Receipt, ReceiptError, ReceiptStatus
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.message import Party
 from digidialog.helsenorge.msghead import format_timestamp, parse_timestamp
-from digidialog.helsenorge.names import APPREC, APPREC_ERROR, APPREC_MIG, q
-from digidialog.helsenorge.xmltext import coded, esc_attr, leaf
-from digidialog.helsenorge.xmltree import child, need, need_text, text_of, where
+from digidialog.helsenorge.names import APPREC, APPREC_ERROR, APPREC_MIG, coded, q
+from digidialog.xml.text import esc_attr, leaf
+from digidialog.xml.tree import child, need, need_text, text_of, where
 
 STATUS_CODES = {ReceiptStatus.OK: "1", ReceiptStatus.REJECTED: "2", ReceiptStatus.PARTLY_OK: "3"}
 _STATUS_NAMES = {"1": "OK", "2": "Avvist", "3": "OK, feil i delmelding"}

@@ -20,7 +20,7 @@ from digidialog.domain import (
     DigitalStatus,
 )
 from digidialog.errors import SchemaViolation
-from digidialog.helsenorge import schemas, xmlsafe
+from digidialog.helsenorge import schemas
 from digidialog.helsenorge.apprec import STATUS_CODES, read_apprec
 from digidialog.helsenorge.dialogmelding import (
     DialogContent,
@@ -59,6 +59,7 @@ from digidialog.helsenorge.xcal import (
     read_events,
     to_appointment,
 )
+from digidialog.xml import safe
 
 _WITHOUT_PATIENT = {Function.DIGITAL_STATUS_QUERY, Function.DIGITAL_STATUS_REPLY}
 _APPREC_ROOT, _MSGHEAD_ROOT = q(APPREC, "AppRec"), q(MSGHEAD, "MsgHead")
@@ -73,7 +74,7 @@ def decode(data: bytes) -> PortalMessage:
     wrong and where: :class:`NotWellFormed`, :class:`SchemaViolation` or
     :class:`UnsupportedProcess`.
     """
-    root = xmlsafe.parse(data, max_markup=xmlsafe.MAX_MARKUP)
+    root = safe.parse(data, max_markup=safe.MAX_MARKUP)
     tag = root.tag
     if tag == _APPREC_ROOT:
         schemas.validate(root)

@@ -1,6 +1,6 @@
 """encode(PortalMessage) -> bytes for every process digidialog serves.
 
-The writers build the message as text (see :mod:`xmltext`); it is parsed once
+The writers build the message as text (see :mod:`digidialog.xml.text`); it is parsed once
 and validated against the schemas before the same bytes are handed out, so
 nothing invalid leaves. A message carrying data its function cannot carry
 (appointments on a question, an interim flag on a notice, ...) is refused
@@ -33,7 +33,7 @@ from digidialog.helsenorge.xcal import (
     period_event_text,
     single_event_text,
 )
-from digidialog.helsenorge.xmltext import check_characters
+from digidialog.xml.text import check_characters
 
 PRODID = "digidialog"
 DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>\n"

@@ -27,10 +27,11 @@ from digidialog.helsenorge.names import (
     MSGHEAD_MIG,
     ORG_ID_TYPE,
     PERSON_ID_TYPE,
+    coded,
     q,
 )
-from digidialog.helsenorge.xmltext import coded, leaf
-from digidialog.helsenorge.xmltree import (
+from digidialog.xml.text import leaf
+from digidialog.xml.tree import (
     first_children,
     required,
     where,
@@ -320,7 +321,8 @@ def _first_error(error: ValidationError) -> str:
 
 
 # ---------------------------------------------------------------- encoding
-# Writers return text (see xmltext); codec.encode parses the whole message once to validate it.
+# Writers return text (see digidialog.xml.text); codec.encode parses the whole message once
+# to validate it.
 
 
 def envelope_text(

@@ -1,6 +1,8 @@
-"""Namespaces and code systems of the national standards, in one place."""
+"""Namespaces and code systems of the national standards, and how a coded value is written."""
 
 from __future__ import annotations
+
+from digidialog.xml.text import esc_attr
 
 MSGHEAD = "http://www.kith.no/xmlstds/msghead/2006-05-24"
 DIALOG = "http://www.kith.no/xmlstds/dialog/2013-01-23"
@@ -30,3 +32,14 @@ APPREC_ERROR = "2.16.578.1.12.4.1.1.8221"
 def q(namespace: str, local: str) -> str:
     """Clark notation ``{namespace}local``."""
     return f"{{{namespace}}}{local}"
+
+
+def coded(tag: str, v: str, s: str | None = None, dn: str | None = None) -> str:
+    """A KITH coded value: ``<tag V=".." S=".." DN=".."/>``."""
+    parts = [f'<{tag} V="{esc_attr(v)}"']
+    if s is not None:
+        parts.append(f' S="{esc_attr(s)}"')
+    if dn is not None:
+        parts.append(f' DN="{esc_attr(dn)}"')
+    parts.append("/>")
+    return "".join(parts)

@@ -54,8 +54,8 @@ from digidialog.domain.timezone import (
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.message import Cancellation
 from digidialog.helsenorge.names import XCAL, q
-from digidialog.helsenorge.xmltext import esc, leaf
-from digidialog.helsenorge.xmltree import line_of
+from digidialog.xml.text import esc, leaf
+from digidialog.xml.tree import line_of
 
 TIME_WINDOW = "Tidsvindu"
 CANCELLATION_PERIOD = "Avbestillingsperiode"
@@ -146,7 +146,7 @@ class Event:
 def read_events(root: etree._Element, warnings: list[str]) -> list[Event]:
     """Every VEVENT of an ``icalendar`` element, in document order.
 
-    ``root`` comes from :func:`digidialog.helsenorge.xmlsafe.parse` (comments
+    ``root`` comes from :func:`digidialog.xml.safe.parse` (comments
     and processing instructions removed) and has passed the schema, so every
     property holds its optional ``parameters`` first and its value element
     last; the readers rely on that.

@@ -32,8 +32,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from digidialog.errors import DigidialogError
-from digidialog.helsenorge import xmlsafe
 from digidialog.log import get_logger
+from digidialog.xml import safe
 from digidialog_profil.faults import Subcode, fault_code_of, fault_envelope, http_status_of
 from digidialog_profil.mapping import pushed_event
 from digidialog_profil.store import EventStore
@@ -105,7 +105,7 @@ class NotifyEndpoint:
     def accept(self, body: bytes) -> Response:
         """Check one NotifyEvent envelope, store the event, and answer."""
         try:
-            envelope = xmlsafe.parse(body, max_bytes=self.max_bytes)
+            envelope = safe.parse(body, max_bytes=self.max_bytes)
         except DigidialogError as error:
             return _fault(Subcode.INVALID, f"not a usable XML message: {error}")
         element = _notify_element(envelope)
