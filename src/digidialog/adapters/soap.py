@@ -128,11 +128,6 @@ def load_client(wsdl: Path, *, wsse: Any = None) -> zeep.Client:
     return zeep.Client(str(wsdl), settings=settings, transport=transport, wsse=wsse)
 
 
-def local_name(element: etree._Element) -> str:
-    """An element's name without its namespace."""
-    return etree.QName(element).localname
-
-
 class SoapEndpoint:
     """One vendor endpoint: build with zeep, send with limits, parse safely, map faults."""
 

@@ -14,7 +14,6 @@ FK1 = "http://www.kith.no/xmlstds/felleskomponent1"
 BASE64 = "http://www.kith.no/xmlstds/base64container"
 APPREC = "http://www.kith.no/xmlstds/apprec/2012-02-15"
 XHTML = "http://www.w3.org/1999/xhtml"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 MSGHEAD_MIG = "v1.2 2006-05-24"
 APPREC_MIG = "v1.1 2012-02-15"
@@ -25,7 +24,6 @@ PERSON_ID_TYPE = "2.16.578.1.12.4.1.1.8116"  # FNR, DNR
 REPRESENTATION_ROLE = "2.16.578.1.12.4.1.1.7611"  # FU, FO, VE
 YES_NO = "2.16.578.1.12.4.1.1.1101"
 NOTE_ROLE = "2.16.578.1.12.4.1.1.9057"  # 1 Forfatter
-APPREC_STATUS = "2.16.578.1.12.4.1.1.8258"
 APPREC_ERROR = "2.16.578.1.12.4.1.1.8221"
 
 

@@ -124,9 +124,3 @@ def wire_param(value: datetime) -> str | dict[str, object]:
     if is_dst is None:
         return text
     return {"_value_1": text, "isDst": is_dst}
-
-
-def wire_attributes(value: datetime) -> tuple[str, dict[str, str]]:
-    """An instant as element text and attributes, for XML built without zeep."""
-    text, is_dst = to_wire(value)
-    return text, ({} if is_dst is None else {"isDst": "true" if is_dst else "false"})
