@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from digidialog.domain import (
+    ApplicationReceipt,
     Appointment,
     AppointmentStatus,
     BodyFormat,
@@ -50,7 +51,6 @@ from digidialog.domain import (
     Frequency,
     IdKind,
     OverviewEntry,
-    Receipt,
     ReceiptError,
     ReceiptStatus,
     Recurrence,
@@ -542,7 +542,7 @@ _ANSWERED_PROCESSES = [p.value for p in Process if p is not Process.APPREC]
 
 
 @st.composite
-def receipts(draw: st.DrawFn) -> Receipt:
+def receipts(draw: st.DrawFn) -> ApplicationReceipt:
     """An AppRec's content: status, errors from code system 8221, the original message."""
     status = draw(st.sampled_from(ReceiptStatus))
     errors = (
@@ -563,7 +563,7 @@ def receipts(draw: st.DrawFn) -> Receipt:
             )
         )
     )
-    return Receipt(
+    return ApplicationReceipt(
         status=status,
         errors=errors,
         original_msg_id=draw(msg_ids()),

@@ -16,6 +16,7 @@ from enum import StrEnum
 from pydantic import Field, field_validator, model_validator
 
 from digidialog.domain import (
+    ApplicationReceipt,
     Appointment,
     BodyFormat,
     CancellationKind,
@@ -25,7 +26,6 @@ from digidialog.domain import (
     NationalId,
     OverviewEntry,
     Person,
-    Receipt,
     Relation,
 )
 from digidialog.domain.attachments import Attachment
@@ -166,7 +166,7 @@ class PortalMessage(Frozen):
     appointments: tuple[Appointment, ...] = ()
     cancellation: Cancellation | None = None
     decision: CancellationOutcome | None = None
-    receipt: Receipt | None = None
+    receipt: ApplicationReceipt | None = None
     digital_status: DigitalStatus | None = None
     persons: tuple[Patient, ...] = ()
     services: tuple[OverviewEntry, ...] = ()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from digidialog.domain import (
+    ApplicationReceipt,
     Appointment,
     AppointmentStatus,
     CancellationKind,
@@ -18,7 +19,6 @@ from digidialog.domain import (
     DigitalStatus,
     Frequency,
     OverviewEntry,
-    Receipt,
     ReceiptError,
     ReceiptStatus,
     Recurrence,
@@ -219,7 +219,7 @@ def receipt_for(
     return _message(
         Process.APPREC, Function.RECEIPT, "2" if error else "1", sent, to_portal=True,
         ack=False, sender=message.receiver, receiver=message.sender, patient=None,
-        receipt=Receipt(
+        receipt=ApplicationReceipt(
             status=ReceiptStatus.REJECTED if error else ReceiptStatus.OK,
             errors=(ReceiptError(code=error),) if error else (),
             original_msg_id=message.msg_id,

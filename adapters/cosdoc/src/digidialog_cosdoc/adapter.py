@@ -32,8 +32,8 @@ from digidialog.adapters.contract import (
     CitizenMessage,
     CitizenRecord,
     DigitalStatusUpdate,
+    EpjReceipt,
     PeriodCancellation,
-    Receipt,
     VendorService,
 )
 from digidialog.adapters.soap import CallPolicy
@@ -225,18 +225,18 @@ class CosDocAdapter:
 
         return self._for_citizens([u.national_id for u in updates], send)
 
-    def deliver_message(self, message: CitizenMessage) -> Receipt:
+    def deliver_message(self, message: CitizenMessage) -> EpjReceipt:
         """SEND_MELDING with our message id as EksternId; a repeat returns the first Ref."""
 
-        def send(number: int) -> Receipt:
+        def send(number: int) -> EpjReceipt:
             root = self._client.utfor(Kommando.SEND_MELDING,
                                       commands.send_melding(message, number),
                                       not_found=UnknownCitizen)
-            return Receipt(accepted=True, epj_reference=read_ref(root))
+            return EpjReceipt(accepted=True, epj_reference=read_ref(root))
 
         return self._for_citizen(message.citizen_id, send)
 
-    def register_cancellation(self, request: CancellationRequest) -> Receipt:
+    def register_cancellation(self, request: CancellationRequest) -> EpjReceipt:
         """AVBESTILL, natively for a period; EksternId is our request id.
 
         A single cancellation names CosDoc's AvtaleNr (our ``uid``); when it names
@@ -247,12 +247,12 @@ class CosDocAdapter:
             raise UnknownAppointment("the appointment is not a CosDoc AvtaleNr")
         services = list(request.service_ids) or [self._service_of(request.appointment_uid or "")]
 
-        def send(number: int) -> Receipt:
+        def send(number: int) -> EpjReceipt:
             root = self._client.utfor(
                 Kommando.AVBESTILL, commands.avbestill(request, number, services),
                 not_found=UnknownAppointment if single else UnknownCitizen,
             )
-            return Receipt(accepted=True, epj_reference=read_ref(root))
+            return EpjReceipt(accepted=True, epj_reference=read_ref(root))
 
         return self._for_citizen(request.citizen_id, send)
 

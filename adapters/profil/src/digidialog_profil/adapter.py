@@ -36,8 +36,8 @@ from digidialog.adapters.contract import (
     CitizenMessage,
     CitizenRecord,
     DigitalStatusUpdate,
+    EpjReceipt,
     PeriodCancellation,
-    Receipt,
     VendorService,
 )
 from digidialog.adapters.registry import AdapterSettings
@@ -202,7 +202,7 @@ class ProfilAdapter:
                     for u in updates]
         return mapping.integer(self._call("SetDigitalStatus", ClientStatus=statuses), "Updated")
 
-    def deliver_message(self, message: CitizenMessage) -> Receipt:
+    def deliver_message(self, message: CitizenMessage) -> EpjReceipt:
         """PostInboxMessage, idempotent on our message id (Profil's ExternalId)."""
         inbox = {
             "ExternalId": message.message_id,
@@ -216,9 +216,9 @@ class ProfilAdapter:
             "OnBehalfOf": _person(message.on_behalf_of),
         }
         reply = self._call("PostInboxMessage", InboxMessage=inbox)
-        return Receipt(accepted=True, epj_reference=str(mapping.integer(reply, "MessageId")))
+        return EpjReceipt(accepted=True, epj_reference=str(mapping.integer(reply, "MessageId")))
 
-    def register_cancellation(self, request: CancellationRequest) -> Receipt:
+    def register_cancellation(self, request: CancellationRequest) -> EpjReceipt:
         """One CancelVisit per visit (a period is expanded first); the answer comes as one event.
 
         The expansion is stored before the first call, so a repeated request
@@ -256,7 +256,7 @@ class ProfilAdapter:
         # (refused, or no visit at all), no pushed event would ever complete it: this
         # stored check does, and it is harmless when Profil's decisions complete it.
         local_check(self.store, request.request_id, request.citizen_id)
-        return Receipt(accepted=True, epj_reference=",".join(str(v) for v, _ in plan) or None)
+        return EpjReceipt(accepted=True, epj_reference=",".join(str(v) for v, _ in plan) or None)
 
     def close(self) -> None:
         """Stop the push endpoint (if hosted here), close the HTTP session and the store."""
