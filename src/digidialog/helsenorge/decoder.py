@@ -17,6 +17,7 @@ from digidialog.domain import (
     CancellationKind,
     CancellationOutcome,
     CancellationReason,
+    CancellationRequest,
     DigitalStatus,
 )
 from digidialog.errors import SchemaViolation
@@ -26,7 +27,7 @@ from digidialog.helsenorge.dialogmelding import (
     DialogContent,
     read_dialogmelding,
 )
-from digidialog.helsenorge.message import Cancellation, Function, PortalMessage
+from digidialog.helsenorge.message import Function, PortalMessage, Representative
 from digidialog.helsenorge.msghead import (
     Envelope,
     read_envelope,
@@ -131,6 +132,7 @@ class _Decoder:
         self.process = process
         self.warnings = warnings
         self.payloads: dict[str, list[etree._Element]] = {}
+        self.representative: Representative | None = None
         for _description, payload in envelope.payloads:
             # The namespace of "{namespace}local", cut out rather than parsed by QName.
             tag = payload.tag
@@ -181,7 +183,7 @@ class _Decoder:
         }
         relation = self._one(PASIENTRELASJON)
         if relation is not None:
-            fields["on_behalf_of"] = read_pasientrelasjon(relation)
+            self.representative = fields["on_behalf_of"] = read_pasientrelasjon(relation)
         fields.update(self._function_fields(route, content))
         fields["warnings"] = tuple(self.warnings)
         return _build(**fields)
@@ -251,7 +253,9 @@ class _Decoder:
             raise SchemaViolation("a TjenesteOversikt Document is required", location="Document")
         return {"services": read_tjenesteoversikt(overview)}
 
-    def _cancellation(self, content: DialogContent) -> Cancellation:
+    def _cancellation(self, content: DialogContent) -> CancellationRequest:
+        # The request as the domain has it: its id is the MsgId, it is the patient's, and
+        # a Pasientrelasjon says who asked on their behalf.
         events = self._events(required=True)
         if not events:
             raise SchemaViolation("the cancellation names no appointment", location="iCalendar")
@@ -274,17 +278,23 @@ class _Decoder:
         else:
             fields = {
                 "kind": CancellationKind.SINGLE,
-                "uid": first.uid,
+                "appointment_uid": first.uid,
                 "series": first.series or None,
                 "service_ids": (first.service_id,) if first.service_id else (),
             }
+        patient = self.envelope.patient
+        representative = self.representative
         try:
-            return Cancellation.model_validate(
+            return CancellationRequest.model_validate(
                 {
                     **fields,
+                    "request_id": self.envelope.msg_id,
+                    "citizen_id": "" if patient is None else patient.id,  # refused above
                     "start": start,
                     "end": end,
                     "reason": content.body,
+                    "requested_by": None if representative is None
+                    else representative.to_on_behalf_of(),
                     "contact_her_id": first.contact or None,
                 }
             )

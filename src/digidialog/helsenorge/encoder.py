@@ -15,13 +15,14 @@ from digidialog.domain import (
     AppointmentStatus,
     CancellationKind,
     CancellationOutcome,
+    CancellationRequest,
     DigitalStatus,
 )
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge import schemas
 from digidialog.helsenorge.apprec import apprec_text
 from digidialog.helsenorge.dialogmelding import DialogContent, dialogmelding_text
-from digidialog.helsenorge.message import Cancellation, Function, PortalMessage
+from digidialog.helsenorge.message import Function, PortalMessage
 from digidialog.helsenorge.msghead import attachment_text, document_text, envelope_text
 from digidialog.helsenorge.pasientrelasjon import pasientrelasjon_text
 from digidialog.helsenorge.personer import personer_text
@@ -221,7 +222,7 @@ def _calendar_description(message: PortalMessage) -> str:
     return "iCalendarFremdtidigeAvtaler"
 
 
-def _cancellation_calendar(cancellation: Cancellation) -> str:
+def _cancellation_calendar(cancellation: CancellationRequest) -> str:
     if cancellation.kind is CancellationKind.PERIOD:
         events = [period_event_text(cancellation.start, cancellation.end, service_id,
                                     cancellation.contact_her_id)

@@ -34,6 +34,7 @@ from digidialog.domain import (
     Appointment,
     AppointmentStatus,
     CancellationReason,
+    CancellationRequest,
     Frequency,
     Recurrence,
     Weekday,
@@ -52,7 +53,6 @@ from digidialog.domain.timezone import (
     to_oslo,
 )
 from digidialog.errors import SchemaViolation
-from digidialog.helsenorge.message import Cancellation
 from digidialog.helsenorge.names import XCAL, q
 from digidialog.xml.text import esc, leaf
 from digidialog.xml.tree import line_of
@@ -620,12 +620,12 @@ def period_event_text(
     ])
 
 
-def single_event_text(cancellation: Cancellation) -> str:
+def single_event_text(cancellation: CancellationRequest) -> str:
     """The VEVENT naming the one appointment a citizen cancels."""
     parts = [
         _when_prop("dtstart", cancellation.start),
         _when_prop("dtend", cancellation.end),
-        _prop("uid", cancellation.uid or ""),
+        _prop("uid", cancellation.appointment_uid or ""),
     ]
     if cancellation.series is not None:
         parts.append(f"<related-to><uri>{esc(cancellation.series)}</uri></related-to>")
