@@ -97,8 +97,8 @@ def round_trip(message: PortalMessage, official_validate: Validator) -> tuple[by
     decoded = decode(data)
     assert decoded.warnings == ()
     assert decoded == message
-    # Appointments and recurrences are assembled without pydantic's validation
-    # (domain.assembly): validating what was decoded must change nothing.
+    # Appointments are built without pydantic's validation (digidialog.modelbuild):
+    # validating what was decoded must change nothing.
     assert PortalMessage.model_validate(decoded.model_dump()) == decoded
     # The JSON form (what `digidialog decode` prints) shows each instant on the Oslo
     # clock with its offset, so it also tells the two passes of the autumn hour apart,

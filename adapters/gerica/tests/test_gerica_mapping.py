@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from pydantic import ValidationError
 
-from digidialog.adapters import assemble
+from digidialog import modelbuild
 from digidialog.domain import (
     Appointment,
     AppointmentStatus,
@@ -196,7 +196,7 @@ visits = st.builds(
 @given(visits)
 def test_the_lean_reader_builds_what_pydantic_validation_builds(visit: Visit) -> None:
     """For any valid Avtale, the fast construction equals a fully validated Appointment."""
-    assert assemble.PLAIN, "the specialised construction should apply to this pydantic"
+    assert modelbuild.PLAIN, "the specialised construction should apply to this pydantic"
     svar = render.answer("HentAvtaler")
     render.avtale(svar, visit)
     element = etree.fromstring(etree.tostring(svar))[0]
@@ -233,7 +233,7 @@ def test_the_lean_reader_refuses_what_pydantic_refuses() -> None:
         with pytest.raises(ValidationError):
             Appointment(**fields)
         with pytest.raises(MalformedReply, match="Gerica sent a visit the domain refuses"):
-            assemble.validated(fields, "Gerica")
+            modelbuild.validated(fields, "Gerica")
 
 
 def test_fast_construction_is_shared_nowhere_it_matters() -> None:

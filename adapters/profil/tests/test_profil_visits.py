@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from digidialog.adapters import assemble
+from digidialog import modelbuild
 from digidialog.domain import (
     AppointmentStatus,
     CancellationReason,
@@ -105,13 +105,13 @@ def test_the_fast_path_builds_what_validation_builds(
         cancelled_by="Client" if state == 3 else None,
     )
     fast = visits.appointment(element(item))
-    reference = assemble.validated({
+    reference = modelbuild.validated({
         "uid": fast.uid, "status": fast.status, "start": fast.start, "end": fast.end,
         "service_id": fast.service_id, "employees": fast.employees,
         "recurrence": fast.recurrence, "cancellation_reason": fast.cancellation_reason,
         "description": fast.description, "completed_at": fast.completed_at,
     }, "Profil")
-    assert assemble.PLAIN
+    assert modelbuild.PLAIN
     assert fast == reference
     assert fast.model_dump() == reference.model_dump()
     assert fast.model_dump_json() == reference.model_dump_json()

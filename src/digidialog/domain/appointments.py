@@ -17,9 +17,10 @@ change and echoed by cancellations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -124,10 +125,41 @@ class Recurrence(Frozen):
             current += timedelta(days=step_days)
 
 
+UID_MAX_LENGTH = 255
+"""The longest ``uid`` an appointment may have."""
+
+_NO_TIME = timedelta(0)
+
+
+def broken_appointment_rule(fields: Mapping[str, Any]) -> str | None:
+    """The first rule of :class:`Appointment` that these values break, in words, or ``None``.
+
+    ``fields`` are an appointment's values by field name, typed as the model
+    holds them. The model's own validator applies these rules, and so does
+    :mod:`digidialog.modelbuild` for the readers that build appointments
+    without validating them a second time: the rules are written here only.
+    """
+    uid, status = fields["uid"], fields["status"]
+    if not 0 < len(uid) <= UID_MAX_LENGTH:
+        return f"uid must be 1 to {UID_MAX_LENGTH} characters"
+    if fields["end"] < fields["start"]:
+        return "end is before start"
+    if fields["recurrence"] is not None and status is not AppointmentStatus.PLANNED:
+        return "only planned visits recur"
+    if fields["cancellation_reason"] is not None and status is not AppointmentStatus.CANCELLED:
+        return "only cancelled visits have a cancellation reason"
+    if fields["completed_at"] is not None and status is not AppointmentStatus.COMPLETED:
+        return "only completed visits have a completion time"
+    duration = fields["expected_duration"]
+    if duration is not None and duration <= _NO_TIME:
+        return "expected_duration must be positive"
+    return None
+
+
 class Appointment(Frozen):
     """One home visit (or a planned series of them) as the citizen sees it."""
 
-    uid: str = Field(min_length=1, max_length=255)
+    uid: str = Field(min_length=1, max_length=UID_MAX_LENGTH)
     series: str | None = Field(default=None, description="xCal related-to")
     status: AppointmentStatus
     start: AwareDatetime
@@ -146,16 +178,9 @@ class Appointment(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Appointment:
-        if self.end < self.start:
-            raise ValueError("end is before start")
-        if self.recurrence is not None and self.status is not AppointmentStatus.PLANNED:
-            raise ValueError("only planned visits recur")
-        if self.cancellation_reason is not None and self.status is not AppointmentStatus.CANCELLED:
-            raise ValueError("only cancelled visits have a cancellation reason")
-        if self.completed_at is not None and self.status is not AppointmentStatus.COMPLETED:
-            raise ValueError("only completed visits have a completion time")
-        if self.expected_duration is not None and self.expected_duration <= timedelta(0):
-            raise ValueError("expected_duration must be positive")
+        broken = broken_appointment_rule(vars(self))
+        if broken is not None:
+            raise ValueError(broken)
         return self
 
     @property

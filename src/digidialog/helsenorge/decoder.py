@@ -53,13 +53,8 @@ from digidialog.helsenorge.processes import (
     route_for,
 )
 from digidialog.helsenorge.tjenesteoversikt import read_tjenesteoversikt
-from digidialog.helsenorge.xcal import (
-    CANCELLATION_PERIOD,
-    Event,
-    event_times,
-    read_events,
-    to_appointment,
-)
+from digidialog.helsenorge.xcal import CANCELLATION_PERIOD
+from digidialog.helsenorge.xcal_reader import Event, event_times, read_events, to_appointment
 from digidialog.xml import safe
 
 _WITHOUT_PATIENT = {Function.DIGITAL_STATUS_QUERY, Function.DIGITAL_STATUS_REPLY}

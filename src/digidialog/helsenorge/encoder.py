@@ -28,7 +28,7 @@ from digidialog.helsenorge.pasientrelasjon import pasientrelasjon_text
 from digidialog.helsenorge.personer import personer_text
 from digidialog.helsenorge.processes import Process, Route, Slot, route_for
 from digidialog.helsenorge.tjenesteoversikt import tjenesteoversikt_text
-from digidialog.helsenorge.xcal import (
+from digidialog.helsenorge.xcal_writer import (
     appointment_text,
     calendar_text,
     period_event_text,

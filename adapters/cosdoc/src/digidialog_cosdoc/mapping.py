@@ -30,7 +30,6 @@ from datetime import datetime, timedelta
 from lxml import etree
 from pydantic import ValidationError
 
-from digidialog.adapters.assemble import assemble
 from digidialog.adapters.contract import CitizenRecord, VendorService
 from digidialog.domain import (
     Appointment,
@@ -41,7 +40,8 @@ from digidialog.domain import (
 )
 from digidialog.domain.events import StaffMessage
 from digidialog.errors import MalformedReply
-from digidialog_cosdoc.localtime import cached_instants, instant, next_day, read_clock
+from digidialog.modelbuild import vendor_appointment
+from digidialog_cosdoc.localtime import instant, next_day, read_clock
 from digidialog_cosdoc.wire import HendelseType, d, read_date, read_jn
 
 # The fields read_avtale passes, as model_fields_set after validation would hold them.
@@ -88,8 +88,9 @@ def read_avtale(element: etree._Element, service_names: Mapping[str, str]
                 ) -> tuple[int, Appointment]:
     """An ``Avtale`` as ``(PasientNr, Appointment)``; ``uid`` is CosDoc's Nr.
 
-    This is the hot path of AVTALER and of the nightly export, so it checks
-    each field itself and builds the appointment with :func:`digidialog.adapters.assemble.assemble`.
+    This is the hot path of AVTALER and of the nightly export, so it checks each
+    field itself and builds the appointment with
+    :func:`digidialog.modelbuild.vendor_appointment`.
     """
     f = {child.tag: child.text for child in element}
     get = f.get
@@ -99,9 +100,8 @@ def read_avtale(element: etree._Element, service_names: Mapping[str, str]
         dato = f[_DATO] or ""
         fra = f[_FRA_KL] or ""
         til = f[_TIL_KL] or ""
-        # The caches first, inline: most records repeat a date and times seen before.
-        start = cached_instants.get((dato, fra)) or instant(dato, fra)
-        end = cached_instants.get((dato, til)) or instant(dato, til)
+        start = instant(dato, fra)
+        end = instant(dato, til)
         if end < start:
             end = instant(next_day(dato), til)
         if f[_GJENTAS] not in _JN:
@@ -123,7 +123,7 @@ def read_avtale(element: etree._Element, service_names: Mapping[str, str]
             cancelled_by = get(_AVLYST_AV)
             if cancelled_by is not None:
                 cancellation_reason = _CANCELLED_BY[cancelled_by]
-        appointment = assemble({
+        appointment = vendor_appointment({
             "uid": nr, "series": None, "status": status, "start": start, "end": end,
             "service_id": service, "service_name": service_names.get(service),
             "employees": employees, "expected_duration": None, "recurrence": None,
