@@ -32,8 +32,9 @@ from lxml import etree
 from digidialog.adapters.soap import SoapVersion, soap_body
 from digidialog.domain import Frequency, Recurrence, Weekday
 from digidialog.xml import safe
-from digidialog_profil import mock_wire, visits
+from digidialog_profil import mock_wire
 from digidialog_profil.adapter import _client
+from digidialog_profil.appointments import visits_page
 from digidialog_profil.mock_state import Visit
 from digidialog_profil.wire import NAMESPACE
 
@@ -78,7 +79,7 @@ def readers(data: bytes) -> dict[str, Callable[[], int]]:
 
     def ours() -> int:
         envelope = safe.parse(data)
-        appointments, _ = visits.visits_page(soap_body(envelope, SoapVersion.V12), CITIZEN)
+        appointments, _ = visits_page(soap_body(envelope, SoapVersion.V12), CITIZEN)
         return len(appointments)
 
     def with_zeep() -> int:

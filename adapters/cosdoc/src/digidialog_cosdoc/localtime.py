@@ -52,7 +52,8 @@ def instant(dato: str, kl: str) -> datetime:
     if len(dato) != 10 or dato[4] != "-" or dato[7] != "-" or not (
             len(kl) == 5 or (len(kl) == 8 and kl[5] == ":")) or kl[2] != ":":
         raise ValueError("a date or clock time is not YYYY-MM-DD and HH:MM")
-    return from_oslo_wall_clock_text(f"{dato}T{kl}", shift_skipped=True)
+    # Positional flags (first pass, shift_skipped) keep the cached call cheap.
+    return from_oslo_wall_clock_text(f"{dato}T{kl}", True, True)
 
 
 def next_day(dato: str) -> str:

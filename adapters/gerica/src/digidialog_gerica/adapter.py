@@ -3,7 +3,7 @@
 Requests are built by zeep from the project's WSDL (with the WS-Security
 UsernameToken header) and sent by the shared :class:`SoapEndpoint`, which
 limits, parses and retries; answers are mapped to the domain straight from
-the lxml tree (:mod:`.mapping`, :mod:`.avtaler`, :mod:`.feed`).
+the lxml tree (:mod:`.mapping`, :mod:`.appointments`, :mod:`.feed`).
 """
 
 from __future__ import annotations
