@@ -10,7 +10,7 @@ the model and the zone database.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -22,6 +22,7 @@ from digidialog.domain import (
     CancellationReason,
     Frequency,
     Recurrence,
+    Weekday,
 )
 from digidialog.domain.timezone import (
     OSLO,
@@ -107,9 +108,10 @@ BROKEN = [
 
 
 def test_the_fields_are_the_models_and_the_fast_path_applies() -> None:
-    """FIELDS names every field of Appointment in order, and this pydantic takes the
-    specialised construction."""
+    """FIELDS and RECURRENCE_FIELDS name every field of the models in order, and this
+    pydantic takes the specialised construction."""
     assert tuple(Appointment.model_fields) == modelbuild.FIELDS
+    assert tuple(Recurrence.model_fields) == modelbuild.RECURRENCE_FIELDS
     assert modelbuild.PLAIN
 
 
@@ -122,7 +124,7 @@ def test_a_broken_rule_is_refused_as_the_model_refuses_it(
     values = _values(**change)
     with pytest.raises(ValidationError):
         Appointment.model_validate(values)
-    with pytest.raises(modelbuild.RefusedAppointment, match=rule):
+    with pytest.raises(modelbuild.RefusedValues, match=rule):
         modelbuild.appointment(values, set(change) | {"uid", "status", "start", "end"})
     with pytest.raises(MalformedReply, match=f"Gerica sent a visit the domain refuses .*{rule}"):
         modelbuild.vendor_appointment(_values(**change), {"uid"}, "Gerica")
@@ -136,3 +138,40 @@ def test_built_equals_validated() -> None:
     assert built == validated
     assert built.model_fields_set == validated.model_fields_set == passed
     assert built.model_dump_json() == validated.model_dump_json()
+
+
+def _recurrence_values(**changes: object) -> dict[str, object]:
+    values: dict[str, object] = {"frequency": Frequency.WEEKLY, "interval": 1,
+                                 "by_day": (Weekday.MO,), "until": None, "count": None,
+                                 "paused": ()}
+    values.update(changes)
+    return values
+
+
+@pytest.mark.parametrize(("change", "rule"), [
+    pytest.param({"interval": 0}, "interval must be a whole number 1 to 366", id="interval 0"),
+    pytest.param({"interval": 367}, "interval must be", id="interval 367"),
+    pytest.param({"count": 0}, "count must be a whole number, at least 1", id="count"),
+    pytest.param({"count": 3, "until": date(2026, 6, 30)}, "until or by count", id="both ends"),
+    pytest.param({"by_day": (Weekday.MO, Weekday.MO)}, "repeats a weekday", id="weekday twice"),
+])
+def test_a_broken_recurrence_is_refused_as_the_model_refuses_it(
+    change: dict[str, object], rule: str
+) -> None:
+    """Recurrences too: the builder refuses, naming the rule, what the model refuses."""
+    values = _recurrence_values(**change)
+    with pytest.raises(ValidationError):
+        Recurrence.model_validate(values)
+    with pytest.raises(modelbuild.RefusedValues, match=rule):
+        modelbuild.recurrence(values, set(modelbuild.RECURRENCE_FIELDS))
+
+
+def test_built_recurrence_equals_validated() -> None:
+    """A built recurrence is the validated one, fields set included."""
+    values = _recurrence_values(until=date(2026, 6, 30), paused=(START,))
+    built = modelbuild.recurrence(values, set(modelbuild.RECURRENCE_FIELDS))
+    validated = Recurrence.model_validate(_recurrence_values(until=date(2026, 6, 30),
+                                                             paused=(START,)))
+    assert built == validated
+    assert built.model_fields_set == validated.model_fields_set
+    assert hash(built) == hash(validated)

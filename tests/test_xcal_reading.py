@@ -1,9 +1,9 @@
 """Reading xCal VEVENTs: unusual shapes, and the hand-checked values.
 
 ``xcal_reader.read_events`` reads each property's value as its last child (the
-schema puts ``parameters`` first). Appointments are then built without
-pydantic's validation (``digidialog.modelbuild``, which checks the model's
-rules first). These tests pin unusual VEVENT shapes (comments, no
+schema puts ``parameters`` first). Recurrences and appointments are then
+built without pydantic's validation (``digidialog.modelbuild``, which checks
+the models' rules first). These tests pin unusual VEVENT shapes (comments, no
 properties), the values read where the schema leaves a choice (DATE or
 DATE-TIME, a later duplicate), the recurrence checks and their error
 messages, extreme values, and that what is assembled is exactly what

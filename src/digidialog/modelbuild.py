@@ -1,30 +1,30 @@
-"""Domain appointments built from checked values, without pydantic validating them twice.
+"""Domain appointments and recurrences built from checked values, without validating twice.
 
 The readers of appointments (Gerica's ``Avtale``, Profil's ``Visit``,
 CosDoc's ``Avtale`` and Helsenorge's xCal ``VEVENT``) already turn every
 value into what the model stores: strings from lxml, enums from fixed
-tables, instants in UTC, a validated :class:`Recurrence`. What pydantic's
-validation would still do is small, yet it costs about 2.5 µs per
-appointment, more than reading the appointment's XML. Measured with the
-benchmark's replies, building without it reads a Gerica or CosDoc page of
-500 appointments some 45 % faster, a Profil page 30 % faster, and decodes a
-SvarPlanlagteTimer of 200 appointments 11 % faster.
+tables, instants in UTC. What pydantic's validation would still do is small,
+yet it costs about 2.5 µs per appointment, more than reading the
+appointment's XML, and gives every instance a set of its own to remember
+which fields were passed. Measured with the benchmark's replies, building
+without it reads a Gerica or CosDoc page of 500 appointments some 45 %
+faster and a Profil page 30 % faster; a decoded SvarPlanlagteTimer is
+decoded 11 % faster and holds 13 % less memory per appointment.
 
-So :func:`appointment`:
+So :func:`appointment` (and :func:`recurrence`):
 
 1. checks the model's own rules with the domain's
-   :func:`~digidialog.domain.appointments.broken_appointment_rule` (the one
-   place they are written; no reader restates them), raising
-   :class:`RefusedAppointment` naming the rule;
+   :func:`~digidialog.domain.appointments.broken_appointment_rule` (or
+   ``broken_recurrence_rule``), the one place they are written, so that no
+   reader restates them, raising :class:`RefusedValues` naming the rule;
 2. makes the instance the way ``BaseModel.model_construct`` does, specialised
    to the model's plain shape (no aliases, no private attributes, no
    post-init, extra fields forbidden), which ``model_construct`` itself is
    too general to be (it is slower than validating).
 
 The shape is checked once, at import (:data:`PLAIN`). If a later pydantic or
-a changed model breaks it, the appointment is validated instead: slower,
-never wrong. Instants must be in UTC already (as validation would store
-them); the readers' tests compare both paths on generated input.
+a changed model breaks it, the values are validated instead: slower, never
+wrong. The readers' tests compare both paths on generated input.
 
 The module lives outside the domain, which holds no such machinery, and
 outside both sides, since the EPJ adapters and the Helsenorge codecs use it.
@@ -33,16 +33,18 @@ outside both sides, since the EPJ adapters and the Helsenorge codecs use it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from digidialog.domain import Appointment
-from digidialog.domain.appointments import broken_appointment_rule
+from digidialog.domain import Appointment, Recurrence
+from digidialog.domain.appointments import broken_appointment_rule, broken_recurrence_rule
 from digidialog.errors import MalformedReply
 
-__all__ = ["FIELDS", "PLAIN", "RefusedAppointment", "appointment", "validated",
-           "vendor_appointment"]
+__all__ = ["FIELDS", "PLAIN", "RECURRENCE_FIELDS", "RefusedValues", "appointment",
+           "recurrence", "validated", "vendor_appointment"]
+
+M = TypeVar("M", bound=BaseModel)
 
 FIELDS = (
     "uid", "series", "status", "start", "end", "service_id", "service_name", "employees",
@@ -53,9 +55,12 @@ FIELDS = (
 from. Written out, so that a model that gains a field is validated (see :data:`PLAIN`)
 until the readers pass it too."""
 
+RECURRENCE_FIELDS = ("frequency", "interval", "by_day", "until", "count", "paused")
+"""Every field of Recurrence, in order."""
 
-class RefusedAppointment(ValueError):
-    """Values that break a rule of :class:`Appointment`; the message names the rule."""
+
+class RefusedValues(ValueError):
+    """Values that break a rule of the model; the message names the rule."""
 
 
 def _slot_setter(model: type[BaseModel], name: str) -> Callable[[object, object], None] | None:
@@ -68,21 +73,42 @@ def _slot_setter(model: type[BaseModel], name: str) -> Callable[[object, object]
     return None
 
 
-_SET_DICT, _SET_FIELDS_SET, _SET_EXTRA, _SET_PRIVATE = (
-    _slot_setter(Appointment, name) for name in (
-        "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
+class _Construction(Generic[M]):
+    """Makes instances of one model from checked values, or validates if it cannot."""
 
-PLAIN = (
-    None not in (_SET_DICT, _SET_FIELDS_SET, _SET_EXTRA, _SET_PRIVATE)
-    and tuple(Appointment.model_fields) == FIELDS
-    and all(f.alias is None and f.validation_alias is None
-            for f in Appointment.model_fields.values())
-    and not Appointment.__private_attributes__
-    and Appointment.__pydantic_post_init__ is None
-    and not Appointment.__pydantic_root_model__
-    and Appointment.model_config.get("extra") == "forbid"
-)
-"""Whether the specialised construction applies to this pydantic and this model."""
+    def __init__(self, model: type[M], fields: tuple[str, ...]) -> None:
+        self.model = model
+        self.setters = [_slot_setter(model, name) for name in (
+            "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")]
+        self.plain = (
+            None not in self.setters
+            and tuple(model.model_fields) == fields
+            and all(f.alias is None and f.validation_alias is None
+                    for f in model.model_fields.values())
+            and not model.__private_attributes__
+            and model.__pydantic_post_init__ is None
+            and not model.__pydantic_root_model__
+            and model.model_config.get("extra") == "forbid"
+        )
+        """Whether the specialised construction applies to this pydantic and this model."""
+
+    def __call__(self, values: dict[str, Any], fields_set: set[str]) -> M:
+        if not self.plain:
+            return _validate(self.model, {k: v for k, v in values.items() if k in fields_set})
+        set_dict, set_fields_set, set_extra, set_private = self.setters
+        made = self.model.__new__(self.model)
+        set_dict(made, values)  # type: ignore[misc]
+        set_fields_set(made, fields_set)  # type: ignore[misc]
+        set_extra(made, None)  # type: ignore[misc]
+        set_private(made, None)  # type: ignore[misc]
+        return made
+
+
+_appointment = _Construction(Appointment, FIELDS)
+_recurrence = _Construction(Recurrence, RECURRENCE_FIELDS)
+
+PLAIN = _appointment.plain and _recurrence.plain
+"""Whether the specialised construction applies to both models."""
 
 
 def appointment(values: dict[str, Any], fields_set: set[str]) -> Appointment:
@@ -93,13 +119,22 @@ def appointment(values: dict[str, Any], fields_set: set[str]) -> Appointment:
     tuples). ``fields_set`` is what ``model_fields_set`` would be after
     validation (the fields the reader passes rather than leaves at their
     default); pydantic only reads it on a frozen model, so one set may be
-    shared by every instance. Raises :class:`RefusedAppointment` for values
-    the model refuses.
+    shared by every instance. Raises :class:`RefusedValues` for values the
+    model refuses.
     """
     broken = broken_appointment_rule(values)
     if broken is not None:
-        raise RefusedAppointment(broken)
-    return _construct(values, fields_set)
+        raise RefusedValues(broken)
+    return _appointment(values, fields_set)
+
+
+def recurrence(values: dict[str, Any], fields_set: set[str]) -> Recurrence:
+    """A Recurrence holding ``values`` (every key of :data:`RECURRENCE_FIELDS`, in order),
+    as :func:`appointment` makes an Appointment."""
+    broken = broken_recurrence_rule(values)
+    if broken is not None:
+        raise RefusedValues(broken)
+    return _recurrence(values, fields_set)
 
 
 def vendor_appointment(values: dict[str, Any], fields_set: set[str], vendor: str) -> Appointment:
@@ -109,16 +144,16 @@ def vendor_appointment(values: dict[str, Any], fields_set: set[str], vendor: str
     if broken is not None:
         raise _refused(vendor, broken)
     try:
-        return _construct(values, fields_set)
-    except RefusedAppointment as error:  # only where it validates
+        return _appointment(values, fields_set)
+    except RefusedValues as error:  # only where it validates
         raise _refused(vendor, str(error)) from None
 
 
 def validated(values: Mapping[str, Any], vendor: str) -> Appointment:
     """The same Appointment through pydantic's validation: the reference path."""
     try:
-        return _validate(dict(values))
-    except RefusedAppointment as error:
+        return _validate(Appointment, dict(values))
+    except RefusedValues as error:
         raise _refused(vendor, str(error)) from None
 
 
@@ -126,24 +161,12 @@ def _refused(vendor: str, rule: str) -> MalformedReply:
     return MalformedReply(f"{vendor} sent a visit the domain refuses ({rule})")
 
 
-def _construct(values: dict[str, Any], fields_set: set[str]) -> Appointment:
-    """The instance, made as ``model_construct`` would; validated where that cannot apply."""
-    if not PLAIN:
-        return _validate({k: v for k, v in values.items() if k in fields_set})
-    made = Appointment.__new__(Appointment)
-    _SET_DICT(made, values)  # type: ignore[misc]
-    _SET_FIELDS_SET(made, fields_set)  # type: ignore[misc]
-    _SET_EXTRA(made, None)  # type: ignore[misc]
-    _SET_PRIVATE(made, None)  # type: ignore[misc]
-    return made
-
-
-def _validate(values: dict[str, Any]) -> Appointment:
+def _validate(model: type[M], values: dict[str, Any]) -> M:
     try:
-        return Appointment.model_validate(values)
+        return model.model_validate(values)
     except ValidationError as error:
         rules = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'appointment'}: {e['msg']}"
+            f"{'.'.join(str(p) for p in e['loc']) or 'values'}: {e['msg']}"
             for e in error.errors(include_url=False, include_input=False, include_context=False)
         )
-        raise RefusedAppointment(rules) from None
+        raise RefusedValues(rules) from None

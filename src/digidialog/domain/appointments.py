@@ -70,6 +70,30 @@ class Weekday(StrEnum):
         return list(Weekday).index(self)
 
 
+INTERVAL_MAX = 366
+"""The largest interval of a recurrence, in days or weeks."""
+
+
+def broken_recurrence_rule(fields: Mapping[str, Any]) -> str | None:
+    """The first rule of :class:`Recurrence` that these values break, in words, or ``None``.
+
+    ``fields`` are a recurrence's values by field name, typed as the model
+    holds them. The model's own validator applies these rules, and so does
+    :mod:`digidialog.modelbuild`: the rules are written here only.
+    """
+    if not 1 <= fields["interval"] <= INTERVAL_MAX:
+        return f"interval must be a whole number 1 to {INTERVAL_MAX}"
+    count = fields["count"]
+    if count is not None and count < 1:
+        return "count must be a whole number, at least 1"
+    if fields["until"] is not None and count is not None:
+        return "it ends by until or by count, not both"
+    by_day = fields["by_day"]
+    if len(set(by_day)) != len(by_day):
+        return "by_day repeats a weekday"
+    return None
+
+
 class Recurrence(Frozen):
     """How a planned visit repeats: every ``interval`` days or weeks, on ``by_day``.
 
@@ -78,7 +102,7 @@ class Recurrence(Frozen):
     """
 
     frequency: Frequency
-    interval: int = Field(default=1, ge=1, le=366)
+    interval: int = Field(default=1, ge=1, le=INTERVAL_MAX)
     by_day: tuple[Weekday, ...] = ()
     until: date | None = None
     count: int | None = Field(default=None, ge=1)
@@ -86,10 +110,9 @@ class Recurrence(Frozen):
 
     @model_validator(mode="after")
     def _until_or_count(self) -> Recurrence:
-        if self.until is not None and self.count is not None:
-            raise ValueError("a recurrence ends by until or by count, not both")
-        if len(set(self.by_day)) != len(self.by_day):
-            raise ValueError("by_day repeats a weekday")
+        broken = broken_recurrence_rule(vars(self))
+        if broken is not None:
+            raise ValueError(broken)
         return self
 
     def occurrences(self, first: datetime, limit: date) -> Iterator[datetime]:

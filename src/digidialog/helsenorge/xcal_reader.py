@@ -39,7 +39,7 @@ from digidialog.helsenorge.xcal_values import (
     parse_duration,
     parse_recurrence,
 )
-from digidialog.modelbuild import FIELDS, RefusedAppointment, appointment
+from digidialog.modelbuild import FIELDS, RefusedValues, appointment
 from digidialog.xml.tree import line_of
 
 # Tags looked up for every VEVENT, spelled out once rather than per call.
@@ -281,5 +281,5 @@ def to_appointment(
             "organizer": event.organizer,
             "location": event.location or None,
         }, _PASSED)
-    except RefusedAppointment as error:
+    except RefusedValues as error:
         raise SchemaViolation(str(error), location=event.where) from None

@@ -15,12 +15,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from lxml import etree
-from pydantic import ValidationError
 
 from digidialog.domain import Frequency, Recurrence, Weekday
+from digidialog.domain.appointments import INTERVAL_MAX
 from digidialog.domain.timezone import from_oslo_wall_clock, to_oslo
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.xcal import x
+from digidialog.modelbuild import RECURRENCE_FIELDS, RefusedValues, recurrence
 from digidialog.xml.tree import line_of
 
 _DURATION = re.compile(
@@ -30,9 +31,8 @@ _DURATION = re.compile(
 _RECUR, _FREQ, _INTERVAL, _BYDAY, _UNTIL, _COUNT = (
     x("recur"), x("freq"), x("interval"), x("byday"), x("until"), x("count"))
 _WEEKDAYS = {day.value: day for day in Weekday}  # a dictionary: calling the enum costs a µs
-_MAX_INTERVAL = next(
-    rule.le for rule in Recurrence.model_fields["interval"].metadata if hasattr(rule, "le")
-)
+_RECURRENCE_PASSED = set(RECURRENCE_FIELDS)
+"""parse_recurrence passes every field, as model_fields_set after validation would hold them."""
 _MOST_DIGITS = 9
 """Whole numbers longer than this are refused: a count of a billion visits is already absurd,
 and the bound keeps int() from chewing on a 5000-digit value."""
@@ -135,19 +135,24 @@ def parse_recurrence(prop: etree._Element, paused: list[datetime]) -> Recurrence
                       f"not {parts.get(_FREQ, '')[:20]!r}")
     until = None if until_element is None else until_date(until_element)
     interval = whole_number(parts.get(_INTERVAL) or "1")
-    if interval is None or not 1 <= interval <= _MAX_INTERVAL:
-        raise invalid(f"invalid recurrence: interval must be a whole number 1 to {_MAX_INTERVAL}")
+    if interval is None:
+        raise invalid(f"invalid recurrence: interval must be a whole number 1 to {INTERVAL_MAX}")
     count_text = parts.get(_COUNT)
     count = None if not count_text else whole_number(count_text)
-    if count_text and (count is None or count < 1):
+    if count_text and count is None:
         raise invalid("invalid recurrence: count must be a whole number, at least 1")
-    if until is not None and count is not None:
-        raise invalid("invalid recurrence: it ends by until or by count, not both")
     try:
-        return Recurrence(frequency=frequency, interval=interval, by_day=tuple(days),
-                          until=until, count=count, paused=tuple(paused))
-    except ValidationError as error:
-        raise invalid(f"invalid recurrence: {error.errors()[0]['msg']}") from None
+        # Built without validating twice; the model's rules are checked there (modelbuild).
+        return recurrence({
+            "frequency": frequency,
+            "interval": interval,
+            "by_day": tuple(days),
+            "until": until,
+            "count": count,
+            "paused": tuple(paused),
+        }, _RECURRENCE_PASSED)
+    except RefusedValues as error:
+        raise invalid(f"invalid recurrence: {error}") from None
 
 
 def _recur_parts(
