@@ -78,6 +78,7 @@ class _Construction(Generic[M]):
 
     def __init__(self, model: type[M], fields: tuple[str, ...]) -> None:
         self.model = model
+        self.new = model.__new__
         self.setters = [_slot_setter(model, name) for name in (
             "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")]
         self.plain = (
@@ -96,7 +97,7 @@ class _Construction(Generic[M]):
         if not self.plain:
             return _validate(self.model, {k: v for k, v in values.items() if k in fields_set})
         set_dict, set_fields_set, set_extra, set_private = self.setters
-        made = self.model.__new__(self.model)
+        made = self.new(self.model)
         set_dict(made, values)  # type: ignore[misc]
         set_fields_set(made, fields_set)  # type: ignore[misc]
         set_extra(made, None)  # type: ignore[misc]
