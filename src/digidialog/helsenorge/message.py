@@ -3,9 +3,9 @@
 :class:`PortalMessage` is what :func:`digidialog.helsenorge.decode` returns and
 what :func:`digidialog.helsenorge.encode` takes. Its field names are the keys of
 the stable JSON form printed by ``digidialog decode`` and read by
-``digidialog encode``; the README documents each key. Appointments, service
-overview entries and receipts are the domain's own models, so what the portal
-sent is what the rest of digidialog works with.
+``digidialog encode``; the README documents each key. Appointments,
+cancellation requests, service overview entries and receipts are the domain's
+own models, so what the portal sent is what the rest of digidialog works with.
 """
 
 from __future__ import annotations
