@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from operator import itemgetter
 
 from lxml import etree
 
@@ -42,9 +43,10 @@ AVTALE_CHILDREN = (
     "Ansatt", "Beskrivelse", "UtfortTidspunkt", "AvlystAv", "Endret",
 )
 """The children of an Avtale, in the contract's order."""
-(_AVTALE_ID, _FODSELSNUMMER, _TJENESTE_KODE, _STATUS, _START, _SLUTT, _GJENTAKELSE, _ANSATT,
- _BESKRIVELSE, _UTFORT_TIDSPUNKT, _AVLYST_AV, _ENDRET) = (NS + name for name in AVTALE_CHILDREN)
-_NAVN = NS + "Navn"
+_TAGS = tuple(NS + name for name in AVTALE_CHILDREN)
+_ANSATT, _NAVN = NS + "Ansatt", NS + "Navn"
+_NO_TEXTS: dict[str, str | None] = dict.fromkeys(_TAGS)
+_IN_CONTRACT_ORDER = itemgetter(*_TAGS)
 
 PASSED = frozenset({
     "uid", "status", "start", "end", "service_id", "service_name", "employees", "recurrence",
@@ -76,25 +78,25 @@ def read_avtaler(
     """
     made = []
     for avtale in avtaler:
-        texts = _texts(avtale)
-        made.append(_appointment(texts, service_names))  # refuses a missing Fodselsnummer
-        owner = texts[_FODSELSNUMMER] or ""
+        appointment, owner, changed = _read(avtale, service_names)
         if citizen_id is not None and owner != citizen_id:
             raise MalformedReply("Gerica answered with a visit of another citizen")
+        made.append(appointment)
         if details is not None:
-            details.append((owner, texts.get(_ENDRET)))
+            details.append((owner, changed))
     return made
 
 
-def _texts(avtale: etree._Element) -> dict[str, str | None]:
-    """The text of each child of an Avtale by tag; Ansatt's is the text of its Navn."""
-    texts: dict[str, str | None] = {}
+def _texts(avtale: etree._Element) -> tuple[str | None, ...]:
+    """The text of each child the contract names, in its order (``None`` for one absent);
+    Ansatt's is the text of its Navn. Other children are passed over."""
+    texts = _NO_TEXTS.copy()
     for child in avtale:
         if child.tag == _ANSATT:
             texts[_ANSATT] = _navn(child)
         else:
             texts[child.tag] = child.text
-    return texts
+    return _IN_CONTRACT_ORDER(texts)  # type: ignore[no-any-return]
 
 
 def _navn(ansatt: etree._Element) -> str | None:
@@ -104,39 +106,40 @@ def _navn(ansatt: etree._Element) -> str | None:
     return None
 
 
-def _appointment(texts: dict[str, str | None], service_names: Mapping[str, str]) -> Appointment:
-    status_text = texts.get(_STATUS) or ""
+def _read(avtale: etree._Element, service_names: Mapping[str, str]
+          ) -> tuple[Appointment, str, str | None]:
+    """An Avtale's appointment, with its Fodselsnummer and Endret."""
+    (uid, owner, code, status_text, start, end, rule, employee, description, done,
+     cancelled_by, changed) = _texts(avtale)
+    status_text = status_text or ""
     status = STATUSES.get(status_text) or STATUSES.get(status_text.strip())  # xs:token spaces
     if status is None:
         raise MalformedReply("Gerica sent an Avtale with an unknown or missing Status")
-    uid, code = texts.get(_AVTALE_ID), texts.get(_TJENESTE_KODE)
-    if not uid or not code or not texts.get(_FODSELSNUMMER):
+    if not uid or not owner or not code:
         raise MalformedReply(
             "Gerica sent an Avtale without AvtaleId, Fodselsnummer or TjenesteKode")
-    rule, cancelled_by, done = (
-        texts.get(_GJENTAKELSE), texts.get(_AVLYST_AV), texts.get(_UTFORT_TIDSPUNKT))
     reason = None
     if cancelled_by is not None:
         reason = CANCELLED_BY.get(cancelled_by.strip())
         if reason is None:
             raise MalformedReply("Gerica sent an unknown AvlystAv")
-    employee = texts.get(_ANSATT)
-    return vendor_appointment({
+    appointment = vendor_appointment({
         "uid": uid,
         "series": None,
         "status": status,
-        "start": parse_instant_utc(texts.get(_START), "Avtale/Start"),
-        "end": parse_instant_utc(texts.get(_SLUTT), "Avtale/Slutt"),
+        "start": parse_instant_utc(start, "Avtale/Start"),
+        "end": parse_instant_utc(end, "Avtale/Slutt"),
         "service_id": code,
         "service_name": service_names.get(code),
         "employees": (employee,) if employee else (),
         "expected_duration": None,
         "recurrence": None if rule is None else recurrence(rule),
         "cancellation_reason": reason,
-        "description": texts.get(_BESKRIVELSE),
+        "description": description,
         "completed_at": None if done is None else parse_instant_utc(
             done, "Avtale/UtfortTidspunkt"),
         "contact_her_id": None,
         "organizer": None,
         "location": None,
     }, _PASSED, "Gerica")
+    return appointment, owner, changed
