@@ -33,7 +33,7 @@ outside both sides, since the EPJ adapters and the Helsenorge codecs use it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -63,53 +63,50 @@ class RefusedValues(ValueError):
     """Values that break a rule of the model; the message names the rule."""
 
 
-def _slot_setter(model: type[BaseModel], name: str) -> Callable[[object, object], None] | None:
-    """The ``__set__`` of the descriptor holding ``name`` (a slot of BaseModel): calling
-    it directly skips ``object.__setattr__``'s look-up."""
-    for klass in model.__mro__:
-        descriptor = klass.__dict__.get(name)
-        if descriptor is not None:
-            return getattr(descriptor, "__set__", None)
-    return None
+def _slot_setter(name: str) -> Callable[[object, object], None] | None:
+    """The ``__set__`` of BaseModel's slot ``name``: calling it directly skips
+    ``object.__setattr__``'s look-up (and the frozen model's refusal)."""
+    descriptor = BaseModel.__dict__.get(name)
+    return None if descriptor is None else getattr(descriptor, "__set__", None)
 
 
-class _Construction(Generic[M]):
-    """Makes instances of one model from checked values, or validates if it cannot."""
-
-    def __init__(self, model: type[M], fields: tuple[str, ...]) -> None:
-        self.model = model
-        self.new = model.__new__
-        self.setters = [_slot_setter(model, name) for name in (
-            "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")]
-        self.plain = (
-            None not in self.setters
-            and tuple(model.model_fields) == fields
-            and all(f.alias is None and f.validation_alias is None
-                    for f in model.model_fields.values())
-            and not model.__private_attributes__
-            and model.__pydantic_post_init__ is None
-            and not model.__pydantic_root_model__
-            and model.model_config.get("extra") == "forbid"
-        )
-        """Whether the specialised construction applies to this pydantic and this model."""
-
-    def __call__(self, values: dict[str, Any], fields_set: set[str]) -> M:
-        if not self.plain:
-            return _validate(self.model, {k: v for k, v in values.items() if k in fields_set})
-        set_dict, set_fields_set, set_extra, set_private = self.setters
-        made = self.new(self.model)
-        set_dict(made, values)  # type: ignore[misc]
-        set_fields_set(made, fields_set)  # type: ignore[misc]
-        set_extra(made, None)  # type: ignore[misc]
-        set_private(made, None)  # type: ignore[misc]
-        return made
+_SET_DICT, _SET_FIELDS_SET, _SET_EXTRA, _SET_PRIVATE = (_slot_setter(name) for name in (
+    "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
 
 
-_appointment = _Construction(Appointment, FIELDS)
-_recurrence = _Construction(Recurrence, RECURRENCE_FIELDS)
+def _plain(model: type[BaseModel], fields: tuple[str, ...]) -> bool:
+    """Whether the specialised construction applies to this pydantic and this model."""
+    return (
+        None not in (_SET_DICT, _SET_FIELDS_SET, _SET_EXTRA, _SET_PRIVATE)
+        and model.__new__ is object.__new__
+        and not any(name in klass.__dict__  # no subclass replaces BaseModel's slots
+                    for klass in model.__mro__[:model.__mro__.index(BaseModel)]
+                    for name in ("__dict__", "__pydantic_fields_set__"))
+        and tuple(model.model_fields) == fields
+        and all(f.alias is None and f.validation_alias is None
+                for f in model.model_fields.values())
+        and not model.__private_attributes__
+        and model.__pydantic_post_init__ is None
+        and not model.__pydantic_root_model__
+        and model.model_config.get("extra") == "forbid"
+    )
 
-PLAIN = _appointment.plain and _recurrence.plain
+
+PLAIN = _plain(Appointment, FIELDS) and _plain(Recurrence, RECURRENCE_FIELDS)
 """Whether the specialised construction applies to both models."""
+
+
+def _construct(model: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
+    """An instance holding checked ``values``, made as ``model_construct`` would; validated
+    where that cannot apply."""
+    if not PLAIN:
+        return _validate(model, {k: v for k, v in values.items() if k in fields_set})
+    made = object.__new__(model)
+    _SET_DICT(made, values)  # type: ignore[misc]
+    _SET_FIELDS_SET(made, fields_set)  # type: ignore[misc]
+    _SET_EXTRA(made, None)  # type: ignore[misc]
+    _SET_PRIVATE(made, None)  # type: ignore[misc]
+    return made
 
 
 def appointment(values: dict[str, Any], fields_set: set[str]) -> Appointment:
@@ -126,7 +123,7 @@ def appointment(values: dict[str, Any], fields_set: set[str]) -> Appointment:
     broken = broken_appointment_rule(values)
     if broken is not None:
         raise RefusedValues(broken)
-    return _appointment(values, fields_set)
+    return _construct(Appointment, values, fields_set)
 
 
 def recurrence(values: dict[str, Any], fields_set: set[str]) -> Recurrence:
@@ -135,7 +132,7 @@ def recurrence(values: dict[str, Any], fields_set: set[str]) -> Recurrence:
     broken = broken_recurrence_rule(values)
     if broken is not None:
         raise RefusedValues(broken)
-    return _recurrence(values, fields_set)
+    return _construct(Recurrence, values, fields_set)
 
 
 def vendor_appointment(values: dict[str, Any], fields_set: set[str], vendor: str) -> Appointment:
@@ -145,7 +142,7 @@ def vendor_appointment(values: dict[str, Any], fields_set: set[str], vendor: str
     if broken is not None:
         raise _refused(vendor, broken)
     try:
-        return _appointment(values, fields_set)
+        return _construct(Appointment, values, fields_set)
     except RefusedValues as error:  # only where it validates
         raise _refused(vendor, str(error)) from None
 
