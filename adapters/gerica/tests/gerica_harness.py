@@ -20,6 +20,10 @@ from digidialog.errors import (
 from digidialog_gerica import GericaAdapter, GericaMock
 
 SUMMER = timezone(timedelta(hours=2))
+MELDINGSTYPE = {"answer": "SVAR", "dialog": "DIALOG", "notice": "ENGANGSKONTAKT",
+                "closing": "AVSLUTNING"}
+"""The contract's Meldingstype code for each kind (written out here, not taken from the
+adapter, so the suite checks the adapter's reading of them)."""
 WINTER = timezone(timedelta(hours=1))
 
 
@@ -124,10 +128,13 @@ class GericaHarness:
         """Staff register the visit done in Gerica."""
         self.mock.complete_visit(uid)
 
-    def write_staff_message(self, citizen_id: str, text: str) -> None:
-        """Staff start a new thread with the citizen."""
-        self.mock.write_staff_message(citizen_id, text, subject="Besøk i morgen",
-                                      service_code="HSP")
+    def write_staff_message(self, citizen_id: str, text: str, kind: str | None = None) -> None:
+        """Staff write to the citizen; an answer or a closing goes into thread T-1."""
+        in_thread = kind in {"answer", "closing"}
+        self.mock.write_staff_message(
+            citizen_id, text, subject="Besøk i morgen", service_code="HSP",
+            thread_id="T-1" if in_thread else None, reply_to="M-1" if in_thread else None,
+            kind=None if kind is None else MELDINGSTYPE[kind])
 
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation."""

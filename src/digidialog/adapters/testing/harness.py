@@ -70,8 +70,14 @@ class ConformanceHarness(Protocol):
     def complete_visit(self, citizen_id: str, uid: str) -> None:
         """Staff register the visit done."""
 
-    def write_staff_message(self, citizen_id: str, text: str) -> None:
-        """Staff write a new message to the citizen."""
+    def write_staff_message(self, citizen_id: str, text: str, kind: str | None = None) -> None:
+        """Staff write a message to the citizen.
+
+        ``kind`` is a :class:`~digidialog.domain.events.StaffMessageKind` value
+        (``answer``, ``dialog``, ``notice``, ``closing``) that the EPJ marks the
+        message with, in its own wire code; ``None`` marks nothing and starts a new
+        thread. An ``answer`` or ``closing`` goes into a thread of the citizen's.
+        """
 
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation."""

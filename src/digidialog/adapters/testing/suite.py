@@ -40,6 +40,7 @@ from digidialog.domain import (
 from digidialog.domain.events import (
     CancellationDecided,
     EpjEvent,
+    StaffMessageKind,
     StaffMessageWritten,
     VisitCompleted,
 )
@@ -274,6 +275,23 @@ class AdapterConformance:
         assert [e.appointment.uid for e in second if isinstance(e, VisitCompleted)] == [
             visits[1].uid]
         assert {e.event_id for e in first}.isdisjoint({e.event_id for e in second})
+
+    @pytest.mark.parametrize("kind", [None, *StaffMessageKind])
+    def test_staff_message_kinds_come_through(
+        self, harness: ConformanceHarness, citizen: str, kind: StaffMessageKind | None
+    ) -> None:
+        """Each kind staff give a message arrives as that kind; none given is derived."""
+        adapter = harness.adapter()
+        _, checkpoint = _drain(adapter, None)
+        text = f"Melding ({kind or 'uten type'})"
+        harness.write_staff_message(citizen, text, None if kind is None else kind.value)
+        events, _ = _drain(adapter, checkpoint)
+        (written,) = [e for e in events if isinstance(e, StaffMessageWritten)]
+        message = written.message
+        assert (message.body, message.kind) == (text, kind)
+        in_thread = kind in {StaffMessageKind.ANSWER, StaffMessageKind.CLOSING}
+        assert (message.thread_id is not None) is in_thread
+        assert message.resolved_kind is (kind or StaffMessageKind.DIALOG)
 
     # ------------------------------------------------------------ failures
 
