@@ -35,6 +35,10 @@ PUSH_USER = "profil-push"
 PUSH_PASSWORD = "push-secret"  # noqa: S105 - a test credential
 OPEN = SERVICE_IDS["HSP"]
 SECOND_OPEN = SERVICE_IDS["PB"]
+MESSAGE_TYPES = {"answer": "Reply", "dialog": "Dialog", "notice": "Notice",
+                 "closing": "Closing"}
+"""The contract's MessageType for each kind (written out here, not taken from the
+adapter, so the suite checks the adapter's reading of them)."""
 
 
 def oslo(year: int, month: int, day: int, hour: int, minute: int = 0, *,
@@ -149,9 +153,13 @@ class ProfilHarness:
         """Staff register the visit done; Profil pushes VisitDone."""
         self.mock.complete_visit(int(uid))
 
-    def write_staff_message(self, citizen_id: str, text: str) -> None:
-        """Staff start a thread to the citizen; Profil pushes OutboxMessage."""
-        self.mock.write_staff_message(citizen_id, OPEN, text, subject="Nøkkelboks")
+    def write_staff_message(self, citizen_id: str, text: str, kind: str | None = None) -> None:
+        """Staff write to the citizen (an answer or a closing in thread T-1); Profil pushes."""
+        in_thread = kind in {"answer", "closing"}
+        self.mock.write_staff_message(
+            citizen_id, OPEN, text, subject="Nøkkelboks",
+            thread="T-1" if in_thread else None, in_reply_to="M-1" if in_thread else None,
+            message_type=None if kind is None else MESSAGE_TYPES[kind])
 
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation; Profil pushes one decision per visit."""
