@@ -27,6 +27,10 @@ from digidialog_cosdoc.localtime import wall_clock_instant
 from digidialog_cosdoc.mock import CosDocMock
 from digidialog_cosdoc.mock_store import Avtale
 
+MELDING_TYPES = {"answer": "SVAR", "dialog": "DIALOG", "notice": "VARSEL", "closing": "AVSLUTT"}
+"""The contract's Melding/Type code for each kind (written out here, not taken from the
+adapter, so the suite checks the adapter's reading of them)."""
+
 HSP, PB = "101", "102"
 
 
@@ -144,9 +148,12 @@ class CosDocHarness:
         """Staff register the visit done (BESOK_UTFORT)."""
         self.mock.store.complete(int(uid))
 
-    def write_staff_message(self, citizen_id: str, text: str) -> None:
-        """Staff start a thread with the citizen (MELDING)."""
-        self.mock.store.write_message(self._nr(citizen_id), text)
+    def write_staff_message(self, citizen_id: str, text: str, kind: str | None = None) -> None:
+        """Staff write to the citizen (MELDING); an answer or a closing goes into thread T-1."""
+        in_thread = kind in {"answer", "closing"}
+        self.mock.store.write_message(self._nr(citizen_id), text,
+                                      thread=("T-1", "M-1") if in_thread else None,
+                                      melding_type=None if kind is None else MELDING_TYPES[kind])
 
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation (AVBESTILLING_SVAR)."""

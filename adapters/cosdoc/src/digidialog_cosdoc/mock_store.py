@@ -97,6 +97,8 @@ class Melding:
     forfatter: str
     sendt: datetime
     midlertidig: bool = False
+    melding_type: str | None = None
+    """Type (SVAR, DIALOG, VARSEL, AVSLUTT), or None to leave it out."""
 
 
 @dataclass
@@ -227,19 +229,29 @@ class CosDocStore:
             self.log(HendelseType.BESOK_UTFORT, avtale.pasient_nr, str(avtale_nr))
 
     def write_message(self, pasient_nr: int, text: str, *, subject: str = "Fra hjemmetjenesten",
-                      author: str = "Kari Sykepleier", reply_to: Innsendt | None = None) -> str:
-        """Staff write to a patient (a new thread unless ``reply_to``), logged MELDING."""
+                      author: str = "Kari Sykepleier", reply_to: Innsendt | None = None,
+                      thread: tuple[str, str] | None = None,
+                      melding_type: str | None = None) -> str:
+        """Staff write to a patient, logged MELDING.
+
+        A new thread unless ``reply_to`` (a message we received) or ``thread``
+        (TradId, SvarPaMeldingId) names the one answered; ``melding_type`` is the Type
+        code to send, or None to send none.
+        """
+        if reply_to is not None:
+            thread = (str(reply_to.fields["TradId"]), reply_to.ekstern_id)
         with self.lock:
             pasient = self.pasienter[pasient_nr]
             ref = f"M{next(self._ref)}"
             self.meldinger[ref] = Melding(
                 ref=ref, melding_id=ref,
-                trad_id=str(reply_to.fields["TradId"]) if reply_to else None,
-                svar_pa=reply_to.ekstern_id if reply_to else None,
+                trad_id=thread[0] if thread else None,
+                svar_pa=thread[1] if thread else None,
                 tjeneste_id=next((t for t in pasient.tjenester if self.tjenester[t].digital),
                                  pasient.tjenester[0]),
                 pasient_nr=pasient_nr, emne=subject, tekst=text, forfatter=author,
                 sendt=datetime.now(OSLO).replace(second=0, microsecond=0),
+                melding_type=melding_type,
             )
             self.log(HendelseType.MELDING, pasient_nr, ref)
             return ref
