@@ -111,3 +111,26 @@ def test_a_closed_or_unreceived_service_is_refused_with_26(running: World) -> No
     assert delivered(world, closed.msg_id) is None
     assert delivered(world, unreceived.msg_id) is None
     world.portal.assert_no_violations()
+
+
+def test_a_notice_and_a_closing_reach_the_portal(running: World) -> None:
+    """Staff's one-off notice is an EKI of its own; closing the citizen's thread is a 13 in it,
+    and the thread is no longer waiting for an answer."""
+    world = running
+    citizen = world.citizens[0]
+    question = world.portal.send_citizen_message(world.municipality, world.service, citizen)
+    eventually(lambda: delivered(world, question.msg_id), what="the question in the EPJ")
+    world.harness.write_staff_message(citizen, "Vi stenger for i dag.", kind="notice")
+    notice = world.portal.wait_for(function=Function.SERVICE_NOTICE, citizen=citizen,
+                                   timeout=15)[0]
+    assert notice.message.code == "EKI" and notice.message.conversation is None
+    world.harness.write_staff_message(citizen, "Saken er avsluttet.", kind="closing",
+                                      thread_id=question.msg_id, in_reply_to=question.msg_id)
+    closing = world.portal.wait_for(function=Function.THREAD_CLOSED, thread=question.msg_id,
+                                    timeout=15)[0]
+    assert closing.message.code == "13"
+    assert closing.message.conversation is not None
+    assert closing.message.conversation.parent == question.msg_id
+    thread = world.store.threads.get(question.msg_id)
+    assert thread is not None and thread.closed_at is not None
+    world.portal.assert_no_violations()

@@ -42,7 +42,7 @@ def test_a_refusal_is_code_26_in_the_citizens_thread() -> None:
 def test_a_staff_message_is_an_answer_in_a_thread_or_starts_one() -> None:
     """With a conversation it is a 19 (interim kept); without one a DI, never interim."""
     question = samples.citizen_message(NOW)
-    staff = StaffMessage(vendor_message_id="G-1", service_code="HSP",
+    staff = StaffMessage(vendor_message_id="G-1", service_code="HSP", thread_id=question.msg_id,
                          citizen_id=samples.CITIZEN.id, body="Vi kommer kl. 10.",
                          author="Kari Nordmann", sent_at=NOW, interim=True)
     conversation = Conversation(parent=question.msg_id, root=question.msg_id)
@@ -51,8 +51,9 @@ def test_a_staff_message_is_an_answer_in_a_thread_or_starts_one() -> None:
         conversation=conversation, at=NOW)))
     assert (reply.function, reply.code, reply.interim) == (Function.SERVICE_REPLY, "19", True)
     assert reply.author == "Kari Nordmann"
+    unthreaded = staff.model_copy(update={"thread_id": None, "interim": False})
     started = decode(encode(outgoing.staff_message(
-        staff, sender=question.receiver, receiver=question.sender, patient=samples.CITIZEN,
+        unthreaded, sender=question.receiver, receiver=question.sender, patient=samples.CITIZEN,
         conversation=None, at=NOW)))
     assert (started.function, started.code, started.interim) == (
         Function.SERVICE_MESSAGE, "DI", False)
@@ -83,3 +84,24 @@ def test_no_header_is_read_from_what_is_not_a_msghead() -> None:
     for data in (b"", b"not xml", b"<a/>", b'<!DOCTYPE x [<!ENTITY e "x">]><x>&e;</x>',
                  question.replace(b"MsgInfo>", b"MsgInfx>")):
         assert peek_header(data) is None
+
+
+def test_a_notice_is_eki_and_a_closing_is_13_in_its_thread() -> None:
+    """The kind the EPJ gave decides the code; a closing without a known thread opens one."""
+    question = samples.citizen_message(NOW)
+    conversation = Conversation(parent=question.msg_id, root=question.msg_id)
+    notice = StaffMessage(vendor_message_id="G-2", service_code="HSP", kind="notice",
+                          citizen_id=samples.CITIZEN.id, body="Stengt i dag.", sent_at=NOW)
+    closing = StaffMessage(vendor_message_id="G-3", service_code="HSP", kind="closing",
+                           thread_id=question.msg_id, citizen_id=samples.CITIZEN.id,
+                           body="Avsluttet.", sent_at=NOW)
+    built = {
+        name: decode(encode(outgoing.staff_message(
+            staff, sender=question.receiver, receiver=question.sender,
+            patient=samples.CITIZEN, conversation=placed, at=NOW)))
+        for name, staff, placed in (("notice", notice, None), ("closing", closing, conversation),
+                                    ("orphan closing", closing, None))
+    }
+    assert (built["notice"].code, built["notice"].conversation) == ("EKI", None)
+    assert (built["closing"].code, built["closing"].conversation) == ("13", conversation)
+    assert (built["orphan closing"].code, built["orphan closing"].conversation) == ("DI", None)

@@ -56,7 +56,7 @@ def _every_command(cosdoc: Running) -> list[Exchange]:
     adapter.register_cancellation(CancellationRequest(
         request_id=str(uuid.uuid4()), citizen_id=citizen.fodselsnummer,
         kind=CancellationKind.SINGLE, start=start, end=start, appointment_uid=str(visit.nr)))
-    store.write_message(citizen.nr, "Vi kommer litt senere i dag")
+    store.write_message(citizen.nr, "Vi kommer litt senere i dag", melding_type="VARSEL")
     store.decide(accept=True)
     adapter.changes(None, limit=1000)
     list(adapter.export_appointments(FIRST_DAY))
@@ -100,6 +100,32 @@ def test_every_command_follows_the_contract(cosdoc: Running) -> None:
         answer = _document(envelope, "UtforSvar")
         assert answer is not None, exchange.kommando
         _check_document(answer, exchange.kommando, answer_schema())
+
+
+def test_melding_type_is_the_last_element_and_only_when_given(cosdoc: Running) -> None:
+    """Each Type code, and none, in HENT_MELDING answers valid against the answer schema."""
+    store = cosdoc.mock.store
+    citizen = next(iter(store.pasienter.values()))
+    codes = [None, "SVAR", "DIALOG", "VARSEL", "AVSLUTT"]
+    for code in codes:
+        in_thread = code in {"SVAR", "AVSLUTT"}
+        store.write_message(citizen.nr, "Hei", melding_type=code,
+                            trad_id="T-1" if in_thread else None,
+                            svar_pa="E-1" if in_thread else None)
+    cosdoc.mock.recording = True
+    cosdoc.adapter().changes(None, limit=1000)
+    cosdoc.mock.recording = False
+    meldinger = []
+    for exchange in cosdoc.mock.exchanges:
+        if exchange.kommando == Kommando.HENT_MELDING and exchange.reply is not None:
+            answer = _document(etree.fromstring(exchange.reply), "UtforSvar")
+            assert answer is not None
+            _check_document(answer, Kommando.HENT_MELDING, answer_schema())
+            meldinger.append(etree.fromstring(answer)[0])
+    assert [m.findtext(d("Type")) for m in meldinger] == codes
+    assert [m[-1].tag for m in meldinger] == [d("Midlertidig")] + [d("Type")] * 4
+    meldinger[1][-1].text = "PAMINNELSE"
+    assert problems(meldinger[1].getparent(), answer_schema()) != [], "four codes only"
 
 
 def test_patients_are_numbers_on_the_wire(cosdoc: Running) -> None:

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from pydantic import ValidationError
+from structlog.testing import capture_logs
 
 from digidialog import modelbuild
 from digidialog.domain import (
@@ -18,8 +19,10 @@ from digidialog.domain import (
     Frequency,
     Recurrence,
 )
+from digidialog.domain.events import StaffMessageKind, StaffMessageWritten
 from digidialog.errors import MalformedReply
 from digidialog_gerica import appointments, mapping
+from digidialog_gerica.feed import FeedPage, read_feed
 from digidialog_gerica.mock import render
 from digidialog_gerica.mock.records import Visit
 from digidialog_gerica.wire import NAMESPACE, NS, parse_instant_utc
@@ -242,3 +245,69 @@ def test_fast_construction_is_shared_nowhere_it_matters() -> None:
     copy = first.model_copy(update={"description": "Endret"})
     assert copy.model_fields_set >= {"description"}
     assert _read(_avtale()).model_fields_set == appointments.PASSED
+
+
+# ------------------------------------------------------------------ staff message kinds
+
+
+def _feed_with_melding(meldingstype: str | None, *, thread: bool) -> FeedPage:
+    """A HentEndringerSvar holding one staff Melding, read."""
+    trad = "<g:TradId>T-1</g:TradId><g:SvarPaMeldingId>M-1</g:SvarPaMeldingId>" if thread else ""
+    type_element = ("" if meldingstype is None
+                    else f"<g:Meldingstype>{meldingstype}</g:Meldingstype>")
+    svar = etree.fromstring(
+        f'<g:HentEndringerSvar xmlns:g="{NAMESPACE}"><g:Endring><g:Sekvens>7</g:Sekvens>'
+        "<g:Tidspunkt>2026-03-02T12:00:00+01:00</g:Tidspunkt><g:Type>MELDING</g:Type>"
+        f"<g:Melding><g:MeldingId>ANS-1</g:MeldingId>{trad}<g:TjenesteKode>HSP</g:TjenesteKode>"
+        f"<g:Fodselsnummer>{CITIZEN}</g:Fodselsnummer><g:Emne>Besøk</g:Emne>"
+        "<g:Tekst>Hei Áilu</g:Tekst><g:Forfatter>Kari Sykepleier</g:Forfatter>"
+        "<g:Sendt>2026-03-02T12:00:00+01:00</g:Sendt><g:Midlertidig>false</g:Midlertidig>"
+        f"{type_element}</g:Melding></g:Endring><g:SisteSekvens>7</g:SisteSekvens>"
+        "</g:HentEndringerSvar>")
+    return read_feed(svar, NAMES, lambda _request, _visits: None)
+
+
+@pytest.mark.parametrize(
+    ("meldingstype", "thread", "kind"),
+    [
+        ("SVAR", True, StaffMessageKind.ANSWER),
+        ("DIALOG", False, StaffMessageKind.DIALOG),
+        ("ENGANGSKONTAKT", False, StaffMessageKind.NOTICE),
+        ("AVSLUTNING", True, StaffMessageKind.CLOSING),
+        (" AVSLUTNING\n", True, StaffMessageKind.CLOSING),
+        (None, True, None),
+        (None, False, None),
+    ],
+)
+def test_meldingstype_becomes_the_staff_message_kind(
+    meldingstype: str | None, thread: bool, kind: StaffMessageKind | None
+) -> None:
+    """Each code is its kind; without one the kind is derived from the thread."""
+    page = _feed_with_melding(meldingstype, thread=thread)
+    (event,) = page.events
+    assert isinstance(event, StaffMessageWritten)
+    assert event.message.kind is kind
+    derived = StaffMessageKind.ANSWER if thread else StaffMessageKind.DIALOG
+    assert event.message.resolved_kind is (kind or derived)
+
+
+def test_an_unknown_meldingstype_is_derived_and_logged_without_its_value() -> None:
+    """A code a newer Gerica invents does not lose the message: derived, with a warning."""
+    with capture_logs() as logs:
+        page = _feed_with_melding("PAMINNELSE_13116900216", thread=True)
+    (event,) = page.events
+    assert isinstance(event, StaffMessageWritten)
+    assert event.message.kind is None
+    assert event.message.resolved_kind is StaffMessageKind.ANSWER
+    assert [entry["event"] for entry in logs] == ["gerica.unknown_meldingstype"]
+    assert logs[0]["log_level"] == "warning" and logs[0]["melding_id"] == "ANS-1"
+    for personal in ("PAMINNELSE", CITIZEN, "Áilu", "Kari"):
+        assert personal not in str(logs)
+
+
+def test_a_kind_that_contradicts_its_thread_is_skipped_with_the_reason() -> None:
+    """A one-off notice inside a thread is refused by the domain: skipped, not guessed."""
+    page = _feed_with_melding("ENGANGSKONTAKT", thread=True)
+    assert page.events == []
+    ((sequence, reason),) = page.skipped
+    assert sequence == 7 and "notice" in reason

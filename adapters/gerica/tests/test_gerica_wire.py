@@ -91,7 +91,7 @@ def _every_operation(mock: GericaMock) -> None:
     mock.decide_cancellations(accept=True, comment="Ok")
     mock.complete_visit("W4")
     mock.write_staff_message(CITIZEN, "Vi kommer kl. 9", reply_to="M-1", thread_id="M-1",
-                             interim=True)
+                             interim=True, kind="SVAR")
     adapter.changes(None)
     adapter.close()
 
@@ -260,6 +260,25 @@ def test_change_feed_sequences_increase_strictly(mock: GericaMock) -> None:
     kinds = [e.findtext(NS + "Type") for e in answer.iter(NS + "Endring")]
     # C-1 cancels W2 (the visit changes first), C-2's period holds no visit; then staff act.
     assert kinds == ["AVTALE", "AVBESTILLINGSSVAR", "AVBESTILLINGSSVAR", "AVTALE", "MELDING"]
+
+
+def test_meldingstype_is_the_last_element_and_only_when_given(mock: GericaMock) -> None:
+    """Each Meldingstype code, and none, in a HentEndringerSvar valid against the XSD."""
+    codes = [None, "SVAR", "DIALOG", "ENGANGSKONTAKT", "AVSLUTNING"]
+    for code in codes:
+        in_thread = code in {"SVAR", "AVSLUTNING"}
+        mock.write_staff_message(CITIZEN, "Hei", kind=code, thread_id="T-1" if in_thread
+                                 else None, reply_to="M-1" if in_thread else None)
+    adapter_for(mock).changes(None)
+    answer = next(body_of(e.reply) for e in mock.exchanges
+                  if e.operation == Operation.HENT_ENDRINGER.value)
+    assert schema_errors(answer) == []
+    meldinger = list(answer.iter(NS + "Melding"))
+    assert [m.findtext(NS + "Meldingstype") for m in meldinger] == codes
+    assert all(m[-1].tag == NS + "Meldingstype" for m in meldinger[1:])
+    assert meldinger[0][-1].tag == NS + "Midlertidig"
+    meldinger[1][-1].text = "PAMINNELSE"
+    assert schema_errors(answer) != [], "the XSD holds Gerica to the four codes"
 
 
 def test_recorded_exchanges_are_bounded() -> None:

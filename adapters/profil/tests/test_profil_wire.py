@@ -76,6 +76,8 @@ def exercise_every_operation(harness: ProfilHarness) -> None:
         start=visits[0].start, end=visits[0].end, appointment_uid=visits[0].uid))
     harness.complete_visit(citizen, visits[1].uid)             # VisitDone
     harness.write_staff_message(citizen, "Svar")               # OutboxMessage
+    harness.write_staff_message(citizen, "Lukket", kind="closing",  # ... with its MessageType
+                                thread_id="T-1", in_reply_to="M-1")
     harness.decide_cancellations(accept=True)                  # CancellationDecision, VisitChanged
     drain(adapter)                                             # GetVisit, GetOutbox, Ack
 
@@ -98,6 +100,27 @@ def test_every_request_and_reply_follows_the_xsd(harness: ProfilHarness) -> None
         assert f'action="{action(exchange.operation)}"' in parameters
         seen[exchange.operation] = seen.get(exchange.operation, 0) + 1
     assert set(seen) == {*OPERATIONS, NOTIFY_OPERATION}
+
+
+def test_message_type_is_the_last_element_and_only_when_given(harness: ProfilHarness) -> None:
+    """Each MessageType, and none, in a GetOutboxMessagesResponse valid against the XSD."""
+    citizen = harness.seed_citizens(1)[0]
+    kinds = [None, "answer", "dialog", "notice", "closing"]
+    for kind in kinds:
+        in_thread = kind in {"answer", "closing"}
+        harness.write_staff_message(citizen, "Hei", kind=kind,
+                                    thread_id="T-1" if in_thread else None,
+                                    in_reply_to="M-1" if in_thread else None)
+    drain(harness.adapter())
+    reply = next(body_element(e.reply) for e in harness.mock.exchanges
+                 if e.operation == "GetOutboxMessages")
+    assert schema_errors(reply) == []
+    messages = list(reply.iter(tag("OutboxMessage")))
+    assert [m.findtext(tag("MessageType")) for m in messages] == [
+        None, "Reply", "Dialog", "Notice", "Closing"]
+    assert [m[-1].tag for m in messages] == [tag("Interim")] + [tag("MessageType")] * 4
+    messages[1][-1].text = "Reminder"
+    assert schema_errors(reply) != [], "the XSD holds Profil to the four values"
 
 
 def test_local_times_on_the_wire_have_no_offset(harness: ProfilHarness) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from digidialog.domain import ApplicationReceipt, ReceiptError, ReceiptStatus
-from digidialog.domain.events import StaffMessage
+from digidialog.domain.events import StaffMessage, StaffMessageKind
 from digidialog.helsenorge import Conversation, Function, Party, Patient, PortalMessage, Process
 from digidialog.helsenorge.message import new_msg_id
 from digidialog.sync.header import Header
@@ -54,16 +54,37 @@ def patient_named(citizen_id: str, full_name: str) -> Patient:
     return Patient(id=citizen_id, given_name=given, family_name=family)
 
 
+_STAFF_FUNCTIONS = {
+    StaffMessageKind.ANSWER: (Function.SERVICE_REPLY, "19"),
+    StaffMessageKind.DIALOG: (Function.SERVICE_MESSAGE, "DI"),
+    StaffMessageKind.NOTICE: (Function.SERVICE_NOTICE, "EKI"),
+    StaffMessageKind.CLOSING: (Function.THREAD_CLOSED, "13"),
+}
+
+
+def staff_kind(message: StaffMessage, conversation: Conversation | None) -> StaffMessageKind:
+    """What the staff message is towards the portal, given the thread it was placed in.
+
+    An answer or a closing whose thread the engine does not know starts a dialog
+    instead (the citizen still gets the text, and may answer it).
+    """
+    kind = message.resolved_kind
+    if conversation is None and kind in {StaffMessageKind.ANSWER, StaffMessageKind.CLOSING}:
+        return StaffMessageKind.DIALOG
+    return kind
+
+
 def staff_message(message: StaffMessage, *, sender: Party, receiver: Party, patient: Patient,
                   conversation: Conversation | None, at: datetime) -> PortalMessage:
-    """A staff member's message: an answer (19, maybe interim) in a thread, or a new one (DI)."""
-    if conversation is None:
-        function, code = Function.SERVICE_MESSAGE, "DI"
-    else:
-        function, code = Function.SERVICE_REPLY, "19"
+    """A staff member's message: an answer (19, maybe interim) or a closing (13) in a thread,
+    a new thread (DI), or a one-off notice (EKI)."""
+    kind = staff_kind(message, conversation)
+    function, code = _STAFF_FUNCTIONS[kind]
+    in_thread = kind in {StaffMessageKind.ANSWER, StaffMessageKind.CLOSING}
     return PortalMessage(
         process=Process.EKONTAKT.value, function=function, code=code, msg_id=new_msg_id(),
-        generated_at=at, conversation=conversation, sender=sender, receiver=receiver,
-        patient=patient, subject=message.subject or None, body=message.body,
-        author=message.author, interim=message.interim and conversation is not None,
+        generated_at=at, conversation=conversation if in_thread else None, sender=sender,
+        receiver=receiver, patient=patient, subject=message.subject or None,
+        body=message.body, author=message.author,
+        interim=message.interim and kind is StaffMessageKind.ANSWER,
     )

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from digidialog.domain.events import StaffMessage
+from digidialog.domain.events import StaffMessage, StaffMessageKind
 from digidialog.errors import FatalError
-from digidialog.helsenorge import Conversation, Patient, PortalMessage, decode
+from digidialog.helsenorge import Conversation, Function, Patient, PortalMessage, decode
 from digidialog.store import Store
 from digidialog.sync import jobs, outgoing
 from digidialog.sync.context import Municipality, ServiceRoute
@@ -56,8 +56,9 @@ class StaffMessageRouter:
         sender = self.m.service_party(route, self.directory.service_name(route.vendor_code))
         portal = outgoing.staff_message(message, sender=sender, receiver=self.m.portal_party,
                                         patient=patient, conversation=conversation, at=at)
-        root = conversation.root if conversation else portal.msg_id
-        return StaffDispatch(message, portal, route, root, opens_thread=conversation is None)
+        placed = portal.conversation
+        root = placed.root if placed is not None else portal.msg_id
+        return StaffDispatch(message, portal, route, root, opens_thread=placed is None)
 
     def record(self, conn: Connection, key: str, dispatch: StaffDispatch, at: datetime) -> None:
         """Add the send job and what the thread must remember (idempotent on ``key``)."""
@@ -69,6 +70,8 @@ class StaffMessageRouter:
                                     citizen_id=message.citizen_id, opened_at=at,
                                     vendor_thread_id=message.thread_id
                                     or message.vendor_message_id)
+        elif dispatch.portal.function is Function.THREAD_CLOSED:
+            self.store.threads.close(conn, dispatch.root, at)
         else:
             self.store.threads.note_answer(conn, dispatch.root, at,
                                            interim=dispatch.portal.interim)
@@ -81,7 +84,7 @@ class StaffMessageRouter:
 
     def _conversation(self, message: StaffMessage) -> Conversation | None:
         """The thread this message belongs to, or ``None`` when it starts one."""
-        if not message.thread_id:
+        if not message.thread_id or message.resolved_kind is StaffMessageKind.NOTICE:
             return None
         thread = (self.store.threads.get(message.thread_id)
                   or self.store.threads.by_vendor_thread(self.m.her_id, message.thread_id))

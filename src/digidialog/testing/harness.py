@@ -124,8 +124,13 @@ class ConformanceHarness(Protocol):
     def write_staff_message(self, citizen_id: str, text: str, *,
                             service_code: str | None = None, subject: str | None = None,
                             thread_id: str | None = None, in_reply_to: str | None = None,
-                            interim: bool = False) -> str:
+                            interim: bool = False, kind: str | None = None) -> str:
         """Staff write to the citizen; returns the vendor's message id.
+
+        ``kind`` is a :class:`~digidialog.domain.events.StaffMessageKind` value
+        (``answer``, ``dialog``, ``notice``, ``closing``) the EPJ marks the message
+        with, in its own wire code; ``None`` marks nothing (the kind is then derived:
+        an answer in a thread, else a new dialog).
 
         Without ``thread_id`` the message opens a thread; ``thread_id`` and
         ``in_reply_to`` are our ids as we delivered them (the thread and the

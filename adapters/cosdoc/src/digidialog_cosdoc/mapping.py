@@ -11,7 +11,8 @@ Appointments, the hot path, are read by :mod:`digidialog_cosdoc.appointments`.
 The mapping of the other records' fields:
 
 - ``Tjeneste``: Id is the service code, Digital J means open for digital dialog.
-- ``Melding``: TjenesteKode is the service code, an empty Emne is no subject.
+- ``Melding``: TjenesteKode is the service code, an empty Emne is no subject,
+  Type the kind (absent or unknown: ``None``, derived from the thread).
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ from digidialog.domain import (
     CancellationDecision,
     CancellationOutcome,
 )
-from digidialog.domain.events import StaffMessage
+from digidialog.domain.events import StaffMessage, StaffMessageKind
 from digidialog.errors import MalformedReply
+from digidialog.log import get_logger
 from digidialog_cosdoc.localtime import instant
 from digidialog_cosdoc.wire import HendelseType, d, read_jn
+
+_log = get_logger(__name__)
 
 
 class UnusableRecord(MalformedReply):
@@ -120,8 +124,9 @@ def read_melding(element: etree._Element, citizen_id: str) -> tuple[int, StaffMe
         if sendt is None:
             raise KeyError(d("Sendt"))
         sent_at = instant(sendt.findtext(_DATO) or "", sendt.findtext(d("Kl")) or "")
+        melding_id = f[d("MeldingId")] or ""
         message = StaffMessage(
-            vendor_message_id=f[d("MeldingId")] or "",
+            vendor_message_id=melding_id,
             thread_id=f.get(d("TradId")) or None,
             in_reply_to=f.get(d("SvarPaMeldingId")) or None,
             service_code=read_id(f[d("TjenesteKode")]),
@@ -131,10 +136,36 @@ def read_melding(element: etree._Element, citizen_id: str) -> tuple[int, StaffMe
             author=f[d("Forfatter")] or None,
             sent_at=sent_at,
             interim=read_jn(f[d("Midlertidig")]),
+            kind=read_melding_type(f.get(d("Type")), melding_id),
         )
         return int(read_id(f[_PASIENT_NR])), message
     except (KeyError, ValueError, ValidationError) as error:
         raise unusable("Melding", error) from None
+
+
+MELDING_TYPES: dict[str, StaffMessageKind] = {
+    "SVAR": StaffMessageKind.ANSWER,
+    "DIALOG": StaffMessageKind.DIALOG,
+    "VARSEL": StaffMessageKind.NOTICE,
+    "AVSLUTT": StaffMessageKind.CLOSING,
+}
+"""Melding/Type codes and the kind of staff message each one is."""
+
+
+def read_melding_type(code: str | None, melding_id: str) -> StaffMessageKind | None:
+    """The kind a Melding's ``Type`` names; ``None`` (derive it) when absent or unknown.
+
+    An unknown code (a newer CosDoc) is not worth losing the message for: it is
+    read as absent, so the kind is derived from the thread, and logged.
+    """
+    if code is None or not code.strip():
+        return None
+    kind = MELDING_TYPES.get(code.strip())
+    if kind is None:
+        # Not the value itself: it is free text from the wire and could hold anything.
+        _log.warning("cosdoc.unknown_melding_type", melding_id=melding_id,
+                     known=sorted(MELDING_TYPES))
+    return kind
 
 
 def read_pasient_nr(root: etree._Element) -> int:

@@ -6,7 +6,8 @@ a string, the checkpoint. Its payload becomes one event:
 
 - ``Avtale``: :class:`AppointmentChanged`, or :class:`VisitCompleted` when its
   Status is UTFORT (a visit registered done);
-- ``Melding``: :class:`StaffMessageWritten`;
+- ``Melding``: :class:`StaffMessageWritten`, its kind from ``Meldingstype``
+  (absent or unknown: ``None``, derived from the thread);
 - ``Avbestillingssvar``: :class:`CancellationDecided`.
 
 An ``Endring`` that cannot be understood (a broken value, a payload that
@@ -37,7 +38,7 @@ from digidialog.domain.events import (
 )
 from digidialog.errors import MalformedReply
 from digidialog_gerica.appointments import read_avtaler
-from digidialog_gerica.mapping import children_text, required
+from digidialog_gerica.mapping import children_text, read_meldingstype, required
 from digidialog_gerica.wire import NS, parse_boolean, parse_instant, parse_integer
 
 CitizenOfCancellation = Callable[[str, tuple[str, ...]], str | None]
@@ -53,7 +54,7 @@ _PAYLOADS = {
     "AVBESTILLINGSSVAR": NS + "Avbestillingssvar",
 }
 _MELDING_FIELDS = ("MeldingId", "TradId", "SvarPaMeldingId", "TjenesteKode", "Fodselsnummer",
-                   "Emne", "Tekst", "Forfatter", "Sendt", "Midlertidig")
+                   "Emne", "Tekst", "Forfatter", "Sendt", "Midlertidig", "Meldingstype")
 
 
 def event_id(sequence: int) -> str:
@@ -138,8 +139,9 @@ def _event(
 def _staff_message(melding: etree._Element, ident: str, when: datetime) -> StaffMessageWritten:
     values = children_text(melding, _MELDING_FIELDS)
     citizen_id = required(values, "Fodselsnummer", "Melding")
+    melding_id = required(values, "MeldingId", "Melding")
     message = StaffMessage(
-        vendor_message_id=required(values, "MeldingId", "Melding"),
+        vendor_message_id=melding_id,
         thread_id=values["TradId"] or None,
         in_reply_to=values["SvarPaMeldingId"] or None,
         service_code=required(values, "TjenesteKode", "Melding"),
@@ -149,6 +151,7 @@ def _staff_message(melding: etree._Element, ident: str, when: datetime) -> Staff
         author=values["Forfatter"] or None,
         sent_at=parse_instant(values["Sendt"], "Melding/Sendt"),
         interim=parse_boolean(values["Midlertidig"], "Melding/Midlertidig"),
+        kind=read_meldingstype(values["Meldingstype"], melding_id),
     )
     return StaffMessageWritten(event_id=ident, occurred_at=when, citizen_id=citizen_id,
                                message=message)

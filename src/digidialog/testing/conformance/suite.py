@@ -35,6 +35,7 @@ from digidialog.domain import (
 from digidialog.domain.events import (
     CancellationDecided,
     EpjEvent,
+    StaffMessageKind,
     StaffMessageWritten,
     VisitCompleted,
 )
@@ -272,6 +273,25 @@ class AdapterConformance:
         assert [e.appointment.uid for e in second if isinstance(e, VisitCompleted)] == [
             visits[1].uid]
         assert {e.event_id for e in first}.isdisjoint({e.event_id for e in second})
+
+    @pytest.mark.parametrize("kind", [None, *StaffMessageKind])
+    def test_staff_message_kinds_come_through(
+        self, harness: ConformanceHarness, citizen: str, kind: StaffMessageKind | None
+    ) -> None:
+        """Each kind staff give a message arrives as that kind; none given is derived."""
+        adapter = harness.adapter()
+        _, checkpoint = drain(adapter, None)
+        text = f"Melding ({kind or 'uten type'})"
+        in_thread = kind in {StaffMessageKind.ANSWER, StaffMessageKind.CLOSING}
+        harness.write_staff_message(citizen, text, kind=None if kind is None else kind.value,
+                                    thread_id="T-1" if in_thread else None,
+                                    in_reply_to="M-1" if in_thread else None)
+        events, _ = drain(adapter, checkpoint)
+        (written,) = [e for e in events if isinstance(e, StaffMessageWritten)]
+        message = written.message
+        assert (message.body, message.kind) == (text, kind)
+        assert (message.thread_id is not None) is in_thread
+        assert message.resolved_kind is (kind or StaffMessageKind.DIALOG)
 
     # ------------------------------------------------------------ failures
 

@@ -161,7 +161,7 @@ def hent_melding(store: CosDocStore, root: etree._Element) -> Answer:
         ("Forfatter", melding.forfatter),
         ("Sendt", [("Dato", melding.sendt.date().isoformat()),
                    ("Kl", melding.sendt.strftime("%H:%M"))]),
-        ("Midlertidig", jn(melding.midlertidig)),
+        ("Midlertidig", jn(melding.midlertidig)), ("Type", melding.melding_type),
     ])])
 
 

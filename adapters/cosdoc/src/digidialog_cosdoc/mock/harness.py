@@ -34,6 +34,10 @@ from digidialog_cosdoc.mock import certs
 from digidialog_cosdoc.mock.server import CosDocMock
 from digidialog_cosdoc.mock.state import Avtale, Innsendt
 
+MELDING_TYPES = {"answer": "SVAR", "dialog": "DIALOG", "notice": "VARSEL", "closing": "AVSLUTT"}
+"""The contract's Melding/Type code for each kind (written out here, not taken from the
+adapter, so the suite checks the adapter's reading of them)."""
+
 HSP, PB = "101", "102"
 
 
@@ -177,13 +181,14 @@ class CosDocHarness:
     def write_staff_message(self, citizen_id: str, text: str, *,
                             service_code: str | None = None, subject: str | None = None,
                             thread_id: str | None = None, in_reply_to: str | None = None,
-                            interim: bool = False) -> str:
+                            interim: bool = False, kind: str | None = None) -> str:
         """Staff write to the citizen (MELDING; TradId and SvarPaMeldingId are our ids);
         returns the MeldingId."""
         return self.mock.store.write_message(
             self._nr(citizen_id), text, subject=subject or "Fra hjemmetjenesten",
             tjeneste_id=None if service_code is None else int(service_code),
-            trad_id=thread_id, svar_pa=in_reply_to, midlertidig=interim)
+            trad_id=thread_id, svar_pa=in_reply_to, midlertidig=interim,
+            melding_type=None if kind is None else MELDING_TYPES[kind])
 
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation (AVBESTILLING_SVAR)."""

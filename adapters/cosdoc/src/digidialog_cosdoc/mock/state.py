@@ -97,6 +97,8 @@ class Melding:
     forfatter: str
     sendt: datetime
     midlertidig: bool = False
+    melding_type: str | None = None
+    """Type (SVAR, DIALOG, VARSEL, AVSLUTT), or None to leave it out."""
 
 
 @dataclass
@@ -229,9 +231,11 @@ class CosDocStore:
     def write_message(self, pasient_nr: int, text: str, *, subject: str = "Fra hjemmetjenesten",
                       author: str = "Kari Sykepleier", reply_to: Innsendt | None = None,
                       trad_id: str | None = None, svar_pa: str | None = None,
-                      tjeneste_id: int | None = None, midlertidig: bool = False) -> str:
+                      tjeneste_id: int | None = None, midlertidig: bool = False,
+                      melding_type: str | None = None) -> str:
         """Staff write to a patient, logged MELDING: a new thread, or an answer to the
-        message we sent (``reply_to``, or our ``trad_id`` and ``svar_pa``)."""
+        message we sent (``reply_to``, or our ``trad_id`` and ``svar_pa``);
+        ``melding_type`` is the Type code to send, or None to send none."""
         with self.lock:
             pasient = self.pasienter[pasient_nr]
             ref = f"M{next(self._ref)}"
@@ -244,7 +248,7 @@ class CosDocStore:
                 ref=ref, melding_id=ref, trad_id=trad_id, svar_pa=svar_pa,
                 tjeneste_id=tjeneste_id, pasient_nr=pasient_nr, emne=subject, tekst=text,
                 forfatter=author, sendt=datetime.now(OSLO).replace(second=0, microsecond=0),
-                midlertidig=midlertidig,
+                midlertidig=midlertidig, melding_type=melding_type,
             )
             self.log(HendelseType.MELDING, pasient_nr, ref)
             return ref

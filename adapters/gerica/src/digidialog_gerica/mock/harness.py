@@ -27,6 +27,10 @@ from digidialog_gerica.adapter import GericaAdapter
 from digidialog_gerica.mock.server import GericaMock
 
 SUMMER = timezone(timedelta(hours=2))
+MELDINGSTYPE = {"answer": "SVAR", "dialog": "DIALOG", "notice": "ENGANGSKONTAKT",
+                "closing": "AVSLUTNING"}
+"""The contract's Meldingstype code for each kind (written out here, not taken from the
+adapter, so the suite checks the adapter's reading of them)."""
 WINTER = timezone(timedelta(hours=1))
 
 
@@ -147,11 +151,12 @@ class GericaHarness:
     def write_staff_message(self, citizen_id: str, text: str, *,
                             service_code: str | None = None, subject: str | None = None,
                             thread_id: str | None = None, in_reply_to: str | None = None,
-                            interim: bool = False) -> str:
+                            interim: bool = False, kind: str | None = None) -> str:
         """Staff write to the citizen (TradId and SvarPaMeldingId are our ids); the MeldingId."""
         return self.mock.write_staff_message(
             citizen_id, text, subject=subject or "Besøk i morgen", service_code=service_code,
-            thread_id=thread_id, reply_to=in_reply_to, interim=interim)
+            thread_id=thread_id, reply_to=in_reply_to, interim=interim,
+            kind=None if kind is None else MELDINGSTYPE[kind])
 
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation."""

@@ -74,6 +74,8 @@ class StaffMessage:
     author: str
     sent: datetime
     interim: bool
+    kind: str | None = None
+    """Meldingstype (SVAR, DIALOG, ENGANGSKONTAKT, AVSLUTNING), or None to leave it out."""
 
 
 @dataclass(frozen=True)

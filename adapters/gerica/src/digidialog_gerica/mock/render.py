@@ -141,6 +141,8 @@ def _melding(parent: etree._Element, message: StaffMessage) -> None:
     add(element, "Forfatter", message.author)
     add(element, "Sendt", instant(message.sent))
     add(element, "Midlertidig", flag(message.interim))
+    if message.kind is not None:
+        add(element, "Meldingstype", message.kind)
 
 
 def _avbestillingssvar(parent: etree._Element, decision: Decision) -> None:

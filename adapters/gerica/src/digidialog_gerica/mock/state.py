@@ -165,8 +165,11 @@ class GericaState:
     def write_staff_message(self, citizen_id: str, text: str, *, subject: str = "Melding",
                             service_code: str | None = None, author: str = "Kari Sykepleier",
                             thread_id: str | None = None, reply_to: str | None = None,
-                            interim: bool = False) -> StaffMessage:
-        """Staff write a message to the citizen; recorded as an Endring of Type MELDING."""
+                            interim: bool = False, kind: str | None = None) -> StaffMessage:
+        """Staff write a message to the citizen; recorded as an Endring of Type MELDING.
+
+        ``kind`` is the Meldingstype code to send, or None to send none.
+        """
         citizen = self.citizen(citizen_id)
         code = service_code or next(
             (c for c in citizen.service_codes if self.services[c].open_for_dialog),
@@ -174,7 +177,7 @@ class GericaState:
         message = StaffMessage(
             melding_id=self.next_reference("ANS"), thread_id=thread_id, reply_to=reply_to,
             service_code=code, citizen_id=citizen_id, subject=subject, text=text,
-            author=author, sent=self.clock(), interim=interim,
+            author=author, sent=self.clock(), interim=interim, kind=kind,
         )
         self.record("MELDING", message)
         return message

@@ -36,6 +36,10 @@ PUSH_USER = "profil-push"
 PUSH_PASSWORD = "push-secret"  # noqa: S105 - a test credential
 OPEN = SERVICE_IDS["HSP"]
 SECOND_OPEN = SERVICE_IDS["PB"]
+MESSAGE_TYPES = {"answer": "Reply", "dialog": "Dialog", "notice": "Notice",
+                 "closing": "Closing"}
+"""The contract's MessageType for each kind (written out here, not taken from the
+adapter, so the suite checks the adapter's reading of them)."""
 
 
 def oslo(year: int, month: int, day: int, hour: int, minute: int = 0, *,
@@ -177,7 +181,7 @@ class ProfilHarness:
     def write_staff_message(self, citizen_id: str, text: str, *,
                             service_code: str | None = None, subject: str | None = None,
                             thread_id: str | None = None, in_reply_to: str | None = None,
-                            interim: bool = False) -> str:
+                            interim: bool = False, kind: str | None = None) -> str:
         """Staff write to the citizen (ThreadExternalId and InReplyTo are our ids); Profil
         pushes OutboxMessage. Returns the MessageId."""
         if service_code is None:
@@ -188,7 +192,8 @@ class ProfilHarness:
             service_id = int(service_code)
         return str(self.mock.write_staff_message(
             citizen_id, service_id, text, subject=subject or "Nøkkelboks", thread=thread_id,
-            in_reply_to=in_reply_to, interim=interim))
+            in_reply_to=in_reply_to, interim=interim,
+            message_type=None if kind is None else MESSAGE_TYPES[kind]))
 
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation; Profil pushes one decision per visit."""

@@ -235,11 +235,16 @@ class ProfilMock(MockEpj):
     def write_staff_message(self, national_id: str, service_id: int, body: str, *,
                             subject: str = "Melding fra tjenesten",
                             thread: str | None = None, in_reply_to: str | None = None,
-                            interim: bool = False) -> int:
-        """Staff write to a citizen; Profil pushes OutboxMessage. Returns the MessageId."""
+                            interim: bool = False, message_type: str | None = None) -> int:
+        """Staff write to a citizen; Profil pushes OutboxMessage. Returns the MessageId.
+
+        ``message_type`` is the MessageType to send (Reply, Dialog, Notice,
+        Closing), or None to send none.
+        """
         with self._lock:
             entry = self.state.write(national_id, service_id, body, subject=subject,
-                                     thread=thread, in_reply_to=in_reply_to, interim=interim)
+                                     thread=thread, in_reply_to=in_reply_to, interim=interim,
+                                     message_type=message_type)
         self.notify("OutboxMessage", national_id)
         return entry.message_id
 

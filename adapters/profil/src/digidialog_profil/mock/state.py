@@ -110,6 +110,8 @@ class OutboxEntry:
     thread_external_id: str | None = None
     in_reply_to: str | None = None
     interim: bool = False
+    message_type: str | None = None
+    """MessageType (Reply, Dialog, Notice, Closing), or None to leave it out."""
     acked: bool = False
 
 
@@ -276,10 +278,11 @@ class ProfilState:
 
     def write(self, national_id: str, service_id: int, body: str, *, subject: str = "",
               author: str = "Kari Sykepleier", thread: str | None = None,
-              in_reply_to: str | None = None, interim: bool = False) -> OutboxEntry:
-        """A staff message into the outbox."""
+              in_reply_to: str | None = None, interim: bool = False,
+              message_type: str | None = None) -> OutboxEntry:
+        """A staff message into the outbox (``message_type``: the MessageType to send)."""
         entry = OutboxEntry(next(self._message_ids), service_id, national_id, subject, body,
-                            author, now(), thread, in_reply_to, interim)
+                            author, now(), thread, in_reply_to, interim, message_type)
         self.outbox[entry.message_id] = entry
         return entry
 

@@ -173,6 +173,8 @@ def outbox(items: Iterable[OutboxEntry]) -> etree._Element:
         _add(element, "Author", message.author)
         stamp(element, "SentAt", message.sent_at)
         _add(element, "Interim", message.interim)
+        if message.message_type is not None:
+            _add(element, "MessageType", message.message_type)
     return root
 
 
