@@ -14,7 +14,8 @@ from tests.engine.world import World
 
 _SENDER = re.compile(rb"<Sender>.*?</Sender>", re.DOTALL)
 _RECEIVER = re.compile(rb"<Receiver>.*?</Receiver>", re.DOTALL)
-_MSG_ID = re.compile(rb"<MsgId>[0-9a-fA-F-]{36}</MsgId>")
+_MSG_ID = re.compile(rb"<MsgId>([^<]{1,100})</MsgId>")
+_UUID = re.compile(rb"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _HER = b'<TypeId V="HER" S="2.16.578.1.12.4.1.1.9051" DN="HER-id"/>'
 
 
@@ -28,7 +29,9 @@ def _organisation(levels: list[tuple[str, str]]) -> bytes:
 
 
 def addressed(data: bytes, world: World) -> bytes:
-    """``data`` from the world's portal to its municipality's service, with a fresh MsgId.
+    """``data`` from the world's portal to its municipality's service, with a MsgId of its
+    own: a fresh UUID for a UUID, the same made unique for one that is not (a MsgId too long
+    to answer is left as it is).
 
     Bytes with no MsgHead to edit (another encoding, no XML at all) pass unchanged.
     """
@@ -37,5 +40,11 @@ def addressed(data: bytes, world: World) -> bytes:
                           ("Hjemmesykepleien", world.service)])
     data = _SENDER.sub(lambda _: b"<Sender>" + portal + b"</Sender>", data, count=1)
     data = _RECEIVER.sub(lambda _: b"<Receiver>" + ours + b"</Receiver>", data, count=1)
-    fresh = f"<MsgId>{uuid.uuid4()}</MsgId>".encode()
-    return _MSG_ID.sub(lambda _: fresh, data, count=1)
+    return _MSG_ID.sub(_fresh_msg_id, data, count=1)
+
+
+def _fresh_msg_id(found: re.Match[bytes]) -> bytes:
+    old = found.group(1)
+    new = str(uuid.uuid4()).encode() if _UUID.fullmatch(old) else \
+        old + b"-" + uuid.uuid4().hex[:8].encode()
+    return b"<MsgId>" + new + b"</MsgId>"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,6 +36,8 @@ ANSWER_SECONDS = 2.0
 SECONDS_PER_MB = 0.04
 """... and how much longer for each megabyte the transports and the store must move: a
 50 MB document is written, leased and read back several times before it is refused."""
+SECONDS_PER_MESSAGE_AHEAD = 0.1
+"""How long a message may wait for each (small) hostile message ahead of it on the queue."""
 
 NOT_WELL_FORMED = "transport:not-well-formed-xml"
 NOT_A_MSGHEAD = "transport:invalid-field-value"
@@ -255,17 +257,19 @@ def test_each_hostile_message_is_answered_within_seconds(
 
 def test_a_burst_of_hostile_messages_holds_up_nothing_behind_it(
         hostile_world: World, workspace: hostile.Workspace) -> None:
-    """Every case under a megabyte, back to back, and a citizen's message right behind them:
-    all are answered, and the citizen's message is acknowledged within seconds."""
+    """Every case but the huge ones, back to back, and a citizen's message right behind
+    them: all are answered (the same bad bytes again are reported again), and the citizen's
+    message waits for nothing but its turn."""
     world = hostile_world
-    small = [c for c in CASES if c.id not in BATCHES["depth-and-size"]]
-    sent = {case.id: send_case(world, workspace, case) for case in small}
+    burst = [c for c in CASES if c.id not in BATCHES["depth-and-size"]]
+    sent = {case.id: send_case(world, workspace, case) for case in burst}
     behind = world.portal.send_citizen_message(world.municipality, world.service,
                                                world.citizens[1], body="Rett bak stormen.")
     took = assert_citizen_message_flows(world, behind)
-    assert took <= ANSWER_SECONDS * 2, f"the message behind the burst took {took:.2f} s"
+    allowed = ANSWER_SECONDS + SECONDS_PER_MESSAGE_AHEAD * len(burst)
+    assert took <= allowed, f"the message behind {len(burst)} took {took:.2f} s"
     answers = wait_for_answers(world, sent)
-    for case in small:
+    for case in burst:
         check_answer(world, case, answers[case.id][0])
     world.portal.assert_no_violations()
     assert_engine_alive(world)
@@ -273,33 +277,33 @@ def test_a_burst_of_hostile_messages_holds_up_nothing_behind_it(
 
 def test_spoofed_her_ids_are_refused_with_e10(hostile_world: World) -> None:
     """AMQP fromHerId or toHerId that disagree with the MsgHead, and a MsgHead naming another
-    municipality as receiver, are answered E10 in our own name; nothing reaches the EPJ."""
+    municipality as receiver, are each answered E10 within seconds, in our own name; nothing
+    reaches the EPJ."""
     world = hostile_world
     portal, citizen = world.portal, world.citizens[0]
-    other_municipality, other_service = unique_her_id(), unique_her_id()
+    other = {"municipality": unique_her_id(), "service": unique_her_id()}
     ours = async_queue(world.municipality)
-    spoofed = [
-        portal.send_message(_citizen_message(world), from_her_id=unique_her_id()),
-        portal.send_message(_citizen_message(world), to_her_id=unique_her_id()),
-        portal.send_message(
-            _citizen_message(world, municipality=other_municipality, service=other_service),
-            queue=ours, to_her_id=world.municipality),
-        portal.send_message(
-            _citizen_message(world, municipality=other_municipality, service=other_service),
-            queue=ours),
+    spoofs: list[Callable[[], Sent]] = [
+        lambda: portal.send_message(_citizen_message(world), from_her_id=unique_her_id()),
+        lambda: portal.send_message(_citizen_message(world), to_her_id=unique_her_id()),
+        lambda: portal.send_message(_citizen_message(world, **other), queue=ours,
+                                    to_her_id=world.municipality),
+        lambda: portal.send_message(_citizen_message(world, **other), queue=ours),
     ]
-    started = time.monotonic()
-    for sent in spoofed:
+    refused: set[str] = set()
+    for spoof in spoofs:
+        sent = spoof()
         assert sent.msg_id is not None
-        receipt = portal.wait_for_receipt(sent.msg_id, timeout=ANSWER_SECONDS + 3)
-        assert time.monotonic() - started <= ANSWER_SECONDS
+        refused.add(sent.msg_id)
+        at = time.monotonic()
+        receipt = portal.wait_for_receipt(sent.msg_id, timeout=ANSWER_SECONDS + 5)
+        assert time.monotonic() - at <= ANSWER_SECONDS
         assert receipt.message.receipt is not None
         assert [e.code for e in receipt.message.receipt.errors] == ["E10"]
         # A municipality answers as itself, whoever the MsgHead named.
         assert receipt.message.sender.her_ids[0] == world.municipality
         assert receipt.envelope.from_her_id in receipt.message.sender.her_ids
-    delivered = {m["message_id"] for m in world.harness.delivered_messages()}
-    assert not delivered & {s.msg_id for s in spoofed}
+    assert not refused & {m["message_id"] for m in world.harness.delivered_messages()}
     assert not portal.received(function=Function.REFUSAL, citizen=citizen)
     portal.assert_no_violations()
     assert_citizen_message_flows(world)
