@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from digidialog.adapters.contract import ChangeBatch, CitizenMessage, Receipt
+from digidialog.adapters.contract import ChangeBatch, CitizenMessage, EpjReceipt
 from digidialog.sync.engine import Engine
 from digidialog.transport import Delivery, Envelope, Transport
 from tests.engine.world import World
@@ -123,8 +123,8 @@ class WatchedAdapter:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def deliver_message(self, message: CitizenMessage) -> Receipt:
-        receipt: Receipt = self._inner.deliver_message(message)
+    def deliver_message(self, message: CitizenMessage) -> EpjReceipt:
+        receipt: EpjReceipt = self._inner.deliver_message(message)
         self.delivered.append(message.message_id)
         if self._deaths is not None:
             self._deaths.strike("after the EPJ stored the message, before the job was done")

@@ -28,7 +28,6 @@ from digidialog.errors import (
     UnsupportedProcess,
 )
 from digidialog.helsenorge import Function, Party, PortalMessage, decode
-from digidialog.helsenorge.xmlsafe import MAX_DOCUMENT_BYTES
 from digidialog.log import get_logger
 from digidialog.store import Store, WorkItem
 from digidialog.sync import jobs, outgoing
@@ -36,6 +35,7 @@ from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
 from digidialog.sync.header import Header, peek_header
 from digidialog.sync.observer import EngineObserver, NoObserver
+from digidialog.xml.safe import MAX_DOCUMENT_BYTES
 
 log = get_logger("sync.inbound")
 

@@ -12,13 +12,13 @@ not fill the database.
 
 from __future__ import annotations
 
-from digidialog.helsenorge.xmlsafe import MAX_DOCUMENT_BYTES
 from digidialog.log import get_logger
 from digidialog.store import Store
 from digidialog.sync.header import peek_header
 from digidialog.sync.jobs import OVERSIZED, PORTAL_MESSAGE, envelope_meta, inbox_key
 from digidialog.sync.observer import EngineObserver
 from digidialog.transport import Transport
+from digidialog.xml.safe import MAX_DOCUMENT_BYTES
 
 log = get_logger("sync.receiver")
 
