@@ -1,10 +1,10 @@
 """The envelope of a portal message: enough to answer it, even when it cannot be used.
 
-A message the codec refuses (invalid against the schema, an unsupported
-process) is still answered with a negative AppRec when its MsgHead can be
+A message the codec refuses (invalid against the schema, even in its
+GenDate) is still answered with a negative AppRec when its MsgHead can be
 read; :func:`peek_header` reads just that, forgivingly, with the same
-hardened parser. Only what cannot even be peeked goes to the sender's error
-queue.
+hardened parser. What cannot even be peeked goes to the sender's error
+queue, and so does a process the engine does not serve.
 """
 
 from __future__ import annotations
@@ -12,11 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from lxml import etree
+
 from digidialog.errors import DigidialogError
 from digidialog.helsenorge import Party, PortalMessage
 from digidialog.helsenorge.msghead import m, parse_timestamp, read_party
 from digidialog.helsenorge.names import MSGHEAD, q
 from digidialog.xml import safe
+
+MAX_MSG_ID = 100
+"""The longest MsgId we answer (a UUID has 36 characters): it keys the AppRec's job."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,19 @@ def peek_header(data: bytes) -> Header | None:
         process = (info.find(m("Type")).get("V") or "").strip()  # type: ignore[union-attr]
         sender = info.find(f"{m('Sender')}/{m('Organisation')}")
         receiver = info.find(f"{m('Receiver')}/{m('Organisation')}")
-        if not msg_id or not process or sender is None or receiver is None:
+        if not 0 < len(msg_id) <= MAX_MSG_ID or not process or sender is None \
+                or receiver is None:
             return None
-        raw_date = info.findtext(m("GenDate"))
-        generated = parse_timestamp(raw_date, "GenDate") if raw_date else None
-        return Header(msg_id, process, generated, read_party(sender), read_party(receiver))
+        return Header(msg_id, process, _generated_at(info), read_party(sender),
+                      read_party(receiver))
     except (DigidialogError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def _generated_at(info: etree._Element) -> datetime | None:
+    """GenDate, or ``None`` when it is missing or no instant: the AppRec can do without it."""
+    raw = info.findtext(m("GenDate"))
+    try:
+        return parse_timestamp(raw, "GenDate") if raw else None
+    except (DigidialogError, ValueError, OverflowError):
         return None

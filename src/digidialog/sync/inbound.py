@@ -11,6 +11,7 @@ handled again; the jobs it adds are keyed, so nothing is done twice.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -19,8 +20,14 @@ from sqlalchemy import Connection
 from digidialog.adapters.contract import CitizenMessage, DigitalStatusUpdate
 from digidialog.domain import OnBehalfOf, answer_deadline, to_oslo
 from digidialog.domain.digital_status import DigitalStatus
-from digidialog.errors import FatalError, RejectedInput, SchemaViolation
-from digidialog.helsenorge import Function, PortalMessage, decode
+from digidialog.errors import (
+    FatalError,
+    NotWellFormed,
+    RejectedInput,
+    SchemaViolation,
+    UnsupportedProcess,
+)
+from digidialog.helsenorge import Function, Party, PortalMessage, decode
 from digidialog.log import get_logger
 from digidialog.store import Store, WorkItem
 from digidialog.sync import jobs, outgoing
@@ -28,6 +35,7 @@ from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
 from digidialog.sync.header import Header, peek_header
 from digidialog.sync.observer import EngineObserver, NoObserver
+from digidialog.xml.safe import MAX_DOCUMENT_BYTES
 
 log = get_logger("sync.inbound")
 
@@ -66,7 +74,7 @@ class InboundHandler:
     def handle(self, item: WorkItem, owner: str) -> None:
         """Act on one stored message; raises a retriable error to try again later."""
         try:
-            message = decode(item.payload)
+            message = decode(_readable(item))
         except RejectedInput as error:
             self._unusable(item, error, owner)
             return
@@ -88,25 +96,30 @@ class InboundHandler:
     # ------------------------------------------------------------ unusable input
 
     def _unusable(self, item: WorkItem, error: RejectedInput, owner: str) -> None:
-        header = peek_header(item.payload)
+        # A process (or a function in one) we do not serve has no agreement to answer it
+        # under: like Helsenorge.Messaging, the transport's unsupported-message reports it.
+        header = None if isinstance(error, UnsupportedProcess) else peek_header(item.payload)
         if header is not None:
             self._reject(item, header, error.apprec_code, str(error), owner)
             return
         sender = item.meta.get("from_her_id")
         if not sender:
             raise FatalError(f"unreadable message with no fromHerId to report to: {error}")
-        condition = ("transport:not-well-formed-xml" if error.apprec_code == "T01"
-                     else "transport:invalid-field-value")
+        condition = _error_condition(error)
         with self.store.transaction() as conn:
             jobs.enqueue_error_report(
                 self.store, conn, municipality=self.m.her_id, key=f"error:{item.key}",
-                body=item.payload, sender_her_id=sender, condition=condition,
+                sender_her_id=sender, subject=item.meta.get("subject"), condition=condition,
                 description=str(error), original_message_id=item.meta.get("message_id"))
             self.store.inbox.complete(conn, item.id, owner)
         log.warning("unreadable portal message reported", condition=condition,
                     amqp_message_id=item.meta.get("message_id"), reason=str(error))
 
     def _reject(self, item: WorkItem, header: Header, code: str, text: str, owner: str) -> None:
+        if self.m.her_id != header.receiver.her_ids[0]:
+            # The MsgHead named another receiver: we answer, so we answer as ourselves.
+            header = replace(header, receiver=Party(her_ids=(self.m.her_id,),
+                                                    names=(self.m.name,)))
         receipt = outgoing.application_receipt(header, self.clock(), errors=((code, text),))
         with self.store.transaction() as conn:
             self._send(conn, f"apprec:{header.msg_id}", receipt)
@@ -230,6 +243,23 @@ _NOT_SERVED_YET = frozenset({
     Function.CANCELLATION_REQUEST, Function.PLANNED_APPOINTMENTS_REQUEST,
     Function.DIGITAL_STATUS_REPLY,
 })
+
+
+def _readable(item: WorkItem) -> bytes:
+    """The stored body; refused when the receiver found it too large to keep."""
+    size = item.meta.get(jobs.OVERSIZED)
+    if size:
+        raise NotWellFormed(f"document is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")
+    return item.payload
+
+
+def _error_condition(error: RejectedInput) -> str:
+    """The ``errorCondition`` that reports ``error`` on the sender's error queue."""
+    if isinstance(error, UnsupportedProcess):
+        return "transport:unsupported-message"
+    if error.apprec_code == "T01":
+        return "transport:not-well-formed-xml"
+    return "transport:invalid-field-value"
 
 
 def _her_id_problem(message: PortalMessage, meta: dict[str, object],

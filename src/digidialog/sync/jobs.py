@@ -21,6 +21,9 @@ from digidialog.transport import Envelope, async_queue
 # Inbox kinds: what arrived on a portal queue.
 PORTAL_MESSAGE = "portal.message"
 
+OVERSIZED = "oversized"
+"""Meta key of a received message whose body was too large to keep: its size in bytes."""
+
 # Outbox kinds: what remains to be done.
 PORTAL_SEND = "portal.send"
 """Put encoded bytes on a portal queue (a message, an AppRec, an error report)."""
@@ -32,11 +35,19 @@ EPJ_DIGITAL_STATUS = "epj.digital-status"
 """Tell the EPJ a citizen became (in)active on Helsenorge."""
 
 
-def inbox_key(municipality: str, msg_id: str | None, body: bytes) -> str:
-    """The idempotency key of a received message: its MsgId, or its digest when unreadable."""
+def inbox_key(municipality: str, msg_id: str | None, body: bytes,
+              message_id: str | None = None) -> str:
+    """The idempotency key of a received message.
+
+    Its MsgId when it has one: the portal resends a message under the same
+    MsgId. An unreadable one is the same message only when redelivered, with
+    the same AMQP message-id and body: two sends of the same bad bytes are two
+    messages, and each is reported.
+    """
     if msg_id:
         return f"{municipality}:msg:{msg_id}"
-    return f"{municipality}:sha256:{hashlib.sha256(body).hexdigest()}"
+    digest = hashlib.sha256((message_id or "").encode() + b"\0" + body).hexdigest()
+    return f"{municipality}:sha256:{digest}"
 
 
 def envelope_meta(envelope: Envelope) -> dict[str, Any]:
@@ -70,14 +81,20 @@ def enqueue_portal_message(store: Store, conn: Connection, *, municipality: str,
 
 
 def enqueue_error_report(store: Store, conn: Connection, *, municipality: str, key: str,
-                         body: bytes, sender_her_id: str, condition: str, description: str,
-                         original_message_id: str | None) -> int | None:
-    """Add the job that reports an unreadable message on its sender's error queue."""
+                         sender_her_id: str, subject: str | None, condition: str,
+                         description: str, original_message_id: str | None) -> int | None:
+    """Add the job that reports an unreadable message on its sender's error queue.
+
+    The report is a message of its own, as Helsenorge.Messaging sends it: the
+    original's ``subject``, the condition and the original's AMQP message-id
+    in its properties, and no body. Echoing the message would send a hostile
+    50 MB document straight back, and store it twice more on the way.
+    """
     meta = {
-        "queue": f"{sender_her_id}_error", "subject": None, "from_her_id": municipality,
+        "queue": f"{sender_her_id}_error", "subject": subject, "from_her_id": municipality,
         "to_her_id": sender_her_id, "msg_id": None, "ack": False, "citizen_id": None,
         "properties": {"errorCondition": condition, "errorDescription": description,
                        "originalMessageId": original_message_id or ""},
     }
     return store.outbox.add(conn, municipality=municipality, kind=PORTAL_SEND, key=key,
-                            payload=body, meta=meta)
+                            payload=b"", meta=meta)

@@ -4,6 +4,10 @@ If the store cannot take a message, the delivery is released and comes back
 later; if the process dies between storing and settling, the broker delivers
 it again and the inbox, keyed on MsgId, takes it only once. Either way the
 message has exactly one effect.
+
+A body larger than the codec will ever read is not stored: its size is, and
+the inbound handler reports it as too large. A flood of huge messages must
+not fill the database.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from __future__ import annotations
 from digidialog.log import get_logger
 from digidialog.store import Store
 from digidialog.sync.header import peek_header
-from digidialog.sync.jobs import PORTAL_MESSAGE, envelope_meta, inbox_key
+from digidialog.sync.jobs import OVERSIZED, PORTAL_MESSAGE, envelope_meta, inbox_key
 from digidialog.sync.observer import EngineObserver
 from digidialog.transport import Transport
+from digidialog.xml.safe import MAX_DOCUMENT_BYTES
 
 log = get_logger("sync.receiver")
 
@@ -25,13 +30,18 @@ def receive_one(transport: Transport, store: Store, *, municipality: str, queue:
     if delivery is None:
         return False
     envelope = delivery.envelope
-    header = peek_header(envelope.body)
-    key = inbox_key(municipality, header.msg_id if header else None, envelope.body)
+    meta = envelope_meta(envelope)
+    payload = envelope.body
+    if len(payload) > MAX_DOCUMENT_BYTES:
+        meta[OVERSIZED] = len(payload)
+        payload = b""
+    header = peek_header(payload) if payload else None
+    key = inbox_key(municipality, header.msg_id if header else None, envelope.body,
+                    envelope.message_id)
     try:
         with store.transaction() as conn:
             added = store.inbox.add(conn, municipality=municipality, kind=PORTAL_MESSAGE,
-                                    key=key, payload=envelope.body,
-                                    meta=envelope_meta(envelope))
+                                    key=key, payload=payload, meta=meta)
     except BaseException:
         # not stored: hand it back, the broker gives it to us (or another daemon) again
         delivery.release()
