@@ -2,35 +2,44 @@
 
 A queue named ``1000001_async`` is the address ``address_prefix + name``
 (``/amq/queue/1000001_async`` by default, the form RabbitMQ's AMQP 1.0 plugin
-reads as "this existing queue").
+reads as "this existing queue"). The envelope's mapping onto the message is
+in :mod:`~digidialog.transport.amqp_messages`.
 
 - :meth:`AmqpTransport.send` returns once the broker *settled* the message as
-  accepted (RabbitMQ does so after its publisher confirm: the message is on
-  disk for a durable queue). RabbitMQ silently drops messages sent to a queue
-  that does not exist, so before the first send to a queue on a connection the
-  transport checks that the queue exists (a receiver attached with no credit)
-  and refuses with a clear :class:`~digidialog.errors.TransportUnavailable`
-  when it does not; nothing is ever sent into the void.
+  accepted (RabbitMQ does so after its publisher confirm: for a durable queue
+  the message is on disk). Anything else (rejected, released, no answer
+  within ``timeout``, a lost connection) is ``TransportUnavailable``.
+  RabbitMQ silently drops messages sent to a queue that does not exist, so
+  before the first send to a queue on a connection the transport checks that
+  the queue exists (a receiver attached with no credit, which takes nothing)
+  and raises :class:`~digidialog.transport.amqp_errors.NoSuchQueue` when it
+  does not: nothing is sent into the void, and nothing is declared by accident.
 - :meth:`AmqpTransport.receive` hands out one unsettled delivery at a time; each
   queue has one receiver link whose credit keeps at most ``prefetch`` messages
   on their way or waiting in this process, so that competing consumers share
-  the work. ``release`` settles *released*, which RabbitMQ 3.10 requeues
-  (it does not implement *modified*); ``redelivered`` comes from the message
-  header (RabbitMQ clears ``first-acquirer`` on a requeued message).
+  the work. ``release`` settles *released*, which RabbitMQ 3.10 requeues (its
+  plugin ignores *modified*); ``redelivered`` comes from the message header
+  (RabbitMQ clears ``first-acquirer`` on a requeued message).
 - :meth:`AmqpTransport.declare_queues` declares the queues that are missing,
   durable, through the plugin's ``/queue/<name>`` address with a durable
   target terminus: no second protocol or client library is needed.
 
-A lost connection is noticed by the next call, which reconnects; when
-reconnecting fails, further calls fail fast for a backoff that doubles up to
-``max_backoff`` seconds (the error's ``retry_after`` says how long). The broker
-requeues whatever was unsettled on the lost connection; accepting such a
-delivery afterwards raises, since it will be delivered again.
+Losing the connection (see :mod:`~digidialog.transport.amqp_keeper`): the call
+that finds it dead reconnects, with a bounded backoff when the broker stays
+away; the broker requeues whatever was unsettled, so accepting such a
+delivery afterwards raises (it will be delivered again).
+
+RabbitMQ 3.10's AMQP 1.0 plugin crashes the *session* (and later the
+connection) on a drain request, on a publisher nack and when a consumer's
+queue is deleted; this transport never drains, and recovers from the rest by
+reconnecting. A receiver link that stayed silent for ``idle_relink`` seconds
+while holding nothing is attached afresh, a cheap guard against a session the
+broker lost without saying so.
 
 Threads: proton's connection is not thread-safe, so every call holds a lock
 (first come, first served). ``receive`` waits in short slices and lets other
 threads in between, so one thread may block in ``receive`` while another
-sends or settles. For throughput, give each worker thread its own transport
+sends or settles. For throughput give each worker thread its own transport
 (one connection each); sharing one is safe, not fast.
 """
 

@@ -13,7 +13,6 @@ unsettled deliveries down with it.
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from collections import deque
@@ -131,13 +130,6 @@ class BrokerConnection:
         """Why the connection is lost, once it is."""
         return self._events.failure
 
-    def alive(self) -> bool:
-        """Take in what the network has for us without waiting; whether the connection lives."""
-        if self._events.failure is None:
-            with contextlib.suppress(ConnectionException):
-                self.pump(0)
-        return self._events.failure is None
-
     def is_attached(self, link: Any) -> bool:
         """Whether ``link`` is still attached at both ends."""
         return not (_closed_remotely(link) or _closed_remotely(link.session))
@@ -153,12 +145,13 @@ class BrokerConnection:
 
     def wait(self, done: Callable[[], bool], what: str, timeout: float | None = None) -> None:
         """Process events until ``done()``; raise ``Timeout`` after ``timeout`` seconds."""
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        patience = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + patience
         self._raise_if_lost()
         while not done():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise Timeout(f"{what}: no answer within {self.timeout:g} s")
+                raise Timeout(f"{what}: no answer within {patience:g} s")
             self.pump(left)
 
     def _raise_if_lost(self) -> None:

@@ -116,8 +116,8 @@ class ConnectionKeeper:
     def _connected(self, action: str) -> BrokerConnection:
         if self.closed:
             raise TransportUnavailable(f"{action}: the transport is closed")
-        if self.current is not None and self.current.alive():
-            return self.current
+        if self.current is not None and self.current.failure is None:
+            return self.current  # if it died unnoticed, run() finds out and comes back
         self.discard()
         wait = self._retry_at - time.monotonic()
         if wait > 0:

@@ -88,8 +88,12 @@ def from_transfer(data: bytes) -> Received:
     message = Message()
     try:
         message.decode(data)
+        recognised = any(part is not None for part in (
+            message.body, message.properties, message.id, message.subject))
     except Exception as error:  # any decoding failure is the sender's doing, not ours
         log.warning("amqp_message_undecodable", error=type(error).__name__, size=len(data))
+        recognised = False
+    if not recognised and data:  # proton may also "decode" garbage into an empty message
         return Received(Envelope(body=bytes(data), message_id="", content_type=""), False)
     return from_message(message)
 
@@ -113,11 +117,18 @@ def from_message(message: Message) -> Received:
         message_id=_text(message.id) or "",
         correlation_id=_text(message.correlation_id),
         reply_to=_text(message.reply_to),
-        content_type=_text(message.content_type) or "",
+        content_type=_content_type(message),
         properties=MappingProxyType(extra),
     )
+    # Without a header, first-acquirer is false: "may have been handed out before".
     redelivered = bool(message.delivery_count) or not message.first_acquirer
     return Received(envelope, redelivered)
+
+
+def _content_type(message: Message) -> str:
+    # proton 0.40 reports a missing content-type as the symbol "None".
+    value = _text(message.content_type)
+    return "" if value in (None, "None") else value
 
 
 def _format_timestamp(moment: datetime | None) -> str | None:
