@@ -95,7 +95,7 @@ def _expire_test_queues() -> None:
     rabbitmqctl = shutil.which("rabbitmqctl")
     if rabbitmqctl is None:
         return
-    subprocess.run(  # noqa: S603 - fixed arguments
+    subprocess.run(
         [rabbitmqctl, "-q", "set_policy", "--apply-to", "queues", "digidialog-test-worlds",
          f"^{TEST_QUEUE_PREFIX}[0-9]+_", '{"expires": 60000}'],
         capture_output=True, timeout=60, check=False)

@@ -24,13 +24,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pydantic import Field
 
 from digidialog.domain import Appointment, CancellationRequest, Frozen, NationalId, OnBehalfOf
 from digidialog.domain.events import EpjEvent
 from digidialog.domain.timezone import AwareDatetime
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 class VendorService(Frozen):
@@ -167,6 +170,11 @@ class EpjAdapter(Protocol):
 
         The decision arrives later as a ``CancellationDecided`` event.
         """
+        ...
+
+    def push_endpoint(self) -> WSGIApplication | None:
+        """The WSGI application the EPJ pushes its events to, for the daemon to host
+        under ``/epj/<municipality her_id>/``; ``None`` for an EPJ that is polled."""
         ...
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from digidialog import __version__, log
-from digidialog.cli import demo, epj, messages, mock
+from digidialog.cli import demo, epj, messages, mock, operate
 
 # -h as well as --help, on every command (click hands the names down to subcommands).
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__,
@@ -35,9 +35,17 @@ app.command("encode")(messages.encode_command)
 app.command("demo")(demo.demo)
 app.add_typer(epj.epj_app, name="epj")
 app.command("mock-epj")(mock.mock_epj)
+app.command("run")(operate.run)
+app.command("status")(operate.status)
+app.command("overdue")(operate.overdue)
+app.add_typer(operate.deadletter_app, name="deadletter")
 
 
 @app.command()
 def version() -> None:
     """Print digidialog's version."""
     typer.echo(__version__)
+
+
+if __name__ == "__main__":  # python -m digidialog.cli.main, as tests start the daemon
+    app()

@@ -292,6 +292,10 @@ class CosDocAdapter:
                 raise
             return call(after[citizen_ids[0]])
 
+    def push_endpoint(self) -> None:
+        """None: this EPJ is polled for its changes, it pushes nothing."""
+        return None
+
     def close(self) -> None:
         """Close the connections."""
         self._client.close()

@@ -236,6 +236,10 @@ class GericaAdapter:
         return _receipt(self._call(Operation.REGISTRER_AVBESTILLING,
                                    **outgoing.cancellation(request)))
 
+    def push_endpoint(self) -> None:
+        """None: this EPJ is polled for its changes, it pushes nothing."""
+        return None
+
     def close(self) -> None:
         """Close the HTTP session."""
         self._session.close()

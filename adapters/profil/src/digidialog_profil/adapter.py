@@ -95,6 +95,9 @@ class ProfilAdapter:
             version=SoapVersion.V12, action=action, fault_mapper=map_fault,
             policy=policy or CallPolicy(timeout=settings.timeout),
         )
+        self._push_username = str(options.get("push_username") or "")
+        self._push_password = str(options.get("push_password") or "")
+        self._push_path = str(options.get("push_path") or DEFAULT_PATH)
         self._owns_store = store is None
         self.store = store or EventStore(options.get("event_store") or DEFAULT_EVENT_STORE)
         try:
@@ -257,6 +260,18 @@ class ProfilAdapter:
         # stored check does, and it is harmless when Profil's decisions complete it.
         local_check(self.store, request.request_id, request.citizen_id)
         return Receipt(accepted=True, epj_reference=",".join(str(v) for v, _ in plan) or None)
+
+    def push_endpoint(self) -> NotifyEndpoint | None:
+        """The NotifyEvent endpoint for the daemon to host, when push credentials are set.
+
+        It stores what Profil pushes in this adapter's event store, which
+        :meth:`changes` reads; Profil is configured to push to
+        ``<daemon>/epj/<municipality her_id><push_path>``.
+        """
+        if not self._push_username:
+            return None
+        return NotifyEndpoint(self.store, self._push_username, self._push_password,
+                              path=self._push_path)
 
     def close(self) -> None:
         """Stop the push endpoint (if hosted here), close the HTTP session and the store."""

@@ -1,0 +1,161 @@
+"""The daemon assembled from its configuration: store, transport, adapters, engine, HTTP.
+
+:class:`Daemon` is what ``digidialog run`` starts and what the other
+operator commands (``status``, ``deadletter``, ``overdue``) open to read the
+same store. Everything is built from a checked :class:`DaemonConfig`, so a
+bad file has been refused before anything here runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from digidialog.adapters import registry
+from digidialog.adapters.contract import EpjAdapter
+from digidialog.daemon.config_models import DaemonConfig, MunicipalityConfig
+from digidialog.daemon.health import Health
+from digidialog.daemon.http import HttpServer
+from digidialog.daemon.metrics import Metrics
+from digidialog.daemon.runner import Runner
+from digidialog.log import get_logger
+from digidialog.store import Store
+from digidialog.sync.context import Municipality, ServiceRoute
+from digidialog.sync.engine import Engine, EngineSettings
+from digidialog.transport import Transport, async_queue, error_queue, sync_queue
+from digidialog.transport.amqp import AmqpTransport
+from digidialog.transport.embedded import EmbeddedTransport
+
+log = get_logger("daemon.app")
+
+
+def open_store(config: DaemonConfig) -> Store:
+    """The configured store, migrated to the current schema."""
+    return Store.open(config.store.connection_url())
+
+
+def transport_factory(config: DaemonConfig, store: Store) -> Callable[[], Transport]:
+    """Makes one transport per loop (AMQP connections are not shared between threads)."""
+    portal = config.portal
+    if portal.transport == "embedded":
+        return lambda: EmbeddedTransport(store)
+    url = portal.connection_url()
+    if url is None:  # the configuration refuses amqp without a URL; kept for the type checker
+        raise ValueError("the amqp transport needs [portal] url")
+    return lambda: AmqpTransport(url, address_prefix=portal.address_prefix)
+
+
+def queues_of(config: DaemonConfig) -> list[str]:
+    """Every queue the daemon receives from or sends to on its own account."""
+    names = [async_queue(config.portal.her_id), error_queue(config.portal.her_id)]
+    for municipality in config.municipalities:
+        names += [async_queue(municipality.her_id), sync_queue(municipality.her_id),
+                  error_queue(municipality.her_id)]
+    return names
+
+
+def municipality_context(config: DaemonConfig, municipality: MunicipalityConfig,
+                         adapter: EpjAdapter) -> Municipality:
+    """What the engine needs to know about one configured municipality."""
+    return Municipality(
+        name=municipality.name, her_id=municipality.her_id, vendor=municipality.vendor,
+        adapter=adapter,
+        routes=tuple(ServiceRoute(s.vendor_code, s.service_id, s.her_id)
+                     for s in municipality.services),
+        portal_her_id=config.portal.her_id,
+        statuses=tuple(status.value for status in municipality.statuses),
+    )
+
+
+class Daemon:
+    """One running digidialog: every configured municipality in one process."""
+
+    def __init__(self, config: DaemonConfig, store: Store, *,
+                 engine_settings: EngineSettings | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.health = Health()
+        self.metrics = Metrics()
+        self.transports = transport_factory(config, store)
+        self.adapters: list[EpjAdapter] = []
+        try:
+            contexts = []
+            for municipality in config.municipalities:
+                adapter = registry.load(municipality.vendor).create(
+                    municipality.epj.adapter_settings())
+                self.adapters.append(adapter)
+                contexts.append(municipality_context(config, municipality, adapter))
+        except BaseException:
+            self._close_adapters()
+            raise
+        self.engine = Engine(store, contexts, self.transports, settings=engine_settings)
+        self.http = HttpServer.from_config(config.http, health=self.health, metrics=self.metrics)
+        self._probe = self.transports()
+        self.health.add_check("store", store.ping)
+        self.health.add_check("broker", self._ping_transport)
+        self.metrics.add_refresher(self._refresh_metrics)
+        for context in contexts:
+            endpoint = context.adapter.push_endpoint()
+            if endpoint is not None:
+                path = self.http.mount(context.her_id, endpoint)
+                log.info("vendor push endpoint mounted", municipality=context.her_id, path=path)
+
+    @classmethod
+    def open(cls, config: DaemonConfig, *,
+             engine_settings: EngineSettings | None = None) -> Daemon:
+        """Open the store (migrating it) and build the daemon around it."""
+        store = open_store(config)
+        try:
+            return cls(config, store, engine_settings=engine_settings)
+        except BaseException:
+            store.close()
+            raise
+
+    def prepare_queues(self) -> list[str]:
+        """Declare the broker queues that are missing (durable); the names declared."""
+        if isinstance(self._probe, AmqpTransport):
+            return self._probe.declare_queues(queues_of(self.config))
+        return []
+
+    def run(self, *, grace: float = 30.0) -> int:
+        """Serve until SIGTERM or SIGINT; the exit status."""
+        declared = self.prepare_queues()
+        if declared:
+            log.info("broker queues declared", queues=declared)
+        runner = Runner(grace=grace, metrics=self.metrics, health=self.health)
+        for name, loop in self.engine.loops().items():
+            runner.add(name, loop)
+        runner.on_shutdown(self.close)
+        self.http.start()
+        host, port = self.http.address
+        log.info("daemon started", municipalities=[m.her_id for m in self.config.municipalities],
+                 listen=f"{host}:{port}", owner=self.engine.owner)
+        return runner.run()
+
+    def close(self) -> None:
+        """Stop serving HTTP, close the adapters, the transports and the store."""
+        self.http.stop()
+        self._probe.close()
+        self._close_adapters()
+        self.store.close()
+
+    def _close_adapters(self) -> None:
+        for adapter in self.adapters:
+            adapter.close()
+
+    def _ping_transport(self) -> None:
+        if isinstance(self._probe, AmqpTransport):
+            self._probe.ping()
+        else:
+            self.store.ping()
+
+    def _refresh_metrics(self, metrics: Metrics) -> None:
+        now = datetime.now(UTC)
+        checkpoints = {c.municipality: c.updated_at for c in self.store.checkpoints.all()}
+        for municipality in self.config.municipalities:
+            her_id = municipality.her_id
+            metrics.set_queue_depth(her_id, "inbox", self.store.inbox.depth(her_id))
+            metrics.set_queue_depth(her_id, "outbox", self.store.outbox.depth(her_id))
+            metrics.set_dead_letters(her_id, self.store.dead_letters.count(her_id))
+            metrics.set_overdue(her_id, len(self.store.threads.overdue(now, her_id)))
+            metrics.set_vendor_checkpoint(her_id, checkpoints.get(her_id))
