@@ -1,0 +1,253 @@
+"""Citizen messages per second through one engine, next to a bare consumer on the same broker.
+
+For each backend a fresh world (:mod:`benchmarks.engine_world`) gets ``count``
+citizen messages on the municipality's queue, built and sent by the portal
+simulator before the clock starts. Then the engine's loops start in threads,
+as the daemon runs them, and the clock runs until the portal's queue has
+given ``count`` AppRecs *and* the EPJ mock (Gerica) holds ``count`` messages.
+Afterwards every AppRec is decoded and checked (OK, about one of the messages
+sent) and the EPJ must hold each message exactly once: a run that lost or
+doubled anything is an error, not a rate. The engine logs as the daemon does
+(JSON lines, masked), into the void.
+
+Beside it, in the same run:
+
+- the bare consumer (:mod:`benchmarks.bare_consumer`) on the same broker, with
+  messages of the same size and the engine's prefetch: the ratio is the figure
+  (target: the engine within :data:`TARGET_FACTOR` times of it);
+- the codec's share of the engine's time per message: one decode of the
+  citizen message plus one encode of the AppRec, the very bytes of the run,
+  timed as :mod:`benchmarks.codec_rates` times (best CPU time), divided by
+  the engine's wall time per message (target: under :data:`CODEC_LIMIT`);
+- the stages one after another (:mod:`benchmarks.engine_stages`), to show
+  where the time goes.
+
+``python -m benchmarks`` prints this section; ``python -m benchmarks.engine_stages``
+profiles the stages.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import engine_stages
+from benchmarks.bare_consumer import bare_consumer_rate
+from benchmarks.codec_rates import FULL, QUICK, best_seconds_per_call
+from benchmarks.engine_world import (
+    BACKEND_NAMES,
+    EMBEDDED,
+    PRODUCTION,
+    BenchWorld,
+    bench_world,
+    broker,
+    missing_servers,
+    quiet,
+)
+from digidialog.helsenorge import Function, decode, encode
+from digidialog.testing.portal import Sent
+from digidialog.transport import Delivery, Transport
+
+FULL_COUNT = 1000
+QUICK_COUNT = 20
+TARGET_FACTOR = 3.0
+"""The issue's target: the engine's rate at least a third of the bare consumer's."""
+CODEC_LIMIT = 0.05
+"""The issue's target: decode and encode under 5 % of the engine's time per message."""
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """One timed engine run and the codec's cost for the same bytes."""
+
+    backend: str
+    count: int
+    message_bytes: int
+    seconds: float
+    decode_seconds: float
+    encode_seconds: float
+    stages: dict[str, float]
+    """Seconds per message of each stage, run one after another."""
+
+    @property
+    def per_second(self) -> float:
+        """Citizen messages per second, from the broker into the EPJ with the AppRec back."""
+        return self.count / self.seconds
+
+    @property
+    def per_message(self) -> float:
+        """Wall seconds per message."""
+        return self.seconds / self.count
+
+    @property
+    def codec_share(self) -> float:
+        """Decode plus encode as a share of the engine's time per message."""
+        return (self.decode_seconds + self.encode_seconds) / self.per_message
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every measurement of this section; ``skipped`` says why the broker row is missing."""
+
+    runs: list[EngineRun]
+    bare_per_second: float | None
+    skipped: str | None
+
+
+def _arrivals(counter: Transport, queue: str, count: int, deadline: float) -> list[bytes]:
+    """Receive and accept ``count`` messages from ``queue``; their bodies."""
+    bodies: list[bytes] = []
+    while len(bodies) < count:
+        delivery: Delivery | None = counter.receive(queue, timeout=0.5)
+        if delivery is not None:
+            bodies.append(delivery.envelope.body)
+            delivery.accept()
+        elif time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(bodies)} of {count} AppRecs arrived in time")
+    return bodies
+
+
+def _epj_holds(world: BenchWorld, count: int, deadline: float) -> None:
+    while len(world.harness.delivered_messages()) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the EPJ did not get every message in time")
+        time.sleep(0.005)
+
+
+def _timed_run(world: BenchWorld, count: int) -> tuple[float, list[bytes]]:
+    """Start the engine's loops in threads; seconds until every AppRec and EPJ delivery."""
+    engine = world.engine()
+    counter = world.transport_factory()
+    stop = threading.Event()
+    threads = [threading.Thread(target=loop, args=(stop,), name=name, daemon=True)
+               for name, loop in engine.loops().items()]
+    deadline = time.monotonic() + 60 + count * 0.2
+    try:
+        counter.receive(world.apprec_queue, timeout=0)  # connected before the clock starts
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        bodies = _arrivals(counter, world.apprec_queue, count, deadline)
+        _epj_holds(world, count, deadline)
+        seconds = time.perf_counter() - started
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        counter.close()
+    return seconds, bodies
+
+
+def _check(world: BenchWorld, sent: Sequence[Sent], apprecs: Sequence[bytes]) -> None:
+    """Every message answered OK once and in the EPJ once, or the run does not count."""
+    wanted = sorted(s.msg_id or "" for s in sent)  # a built message always has its MsgId
+    answered = []
+    for body in apprecs:
+        message = decode(body)
+        receipt = message.receipt
+        if message.function is not Function.RECEIPT or receipt is None or \
+                receipt.status.value != "ok":
+            raise RuntimeError(f"not an AppRec OK: {message.function.value} {message.code}")
+        answered.append(receipt.original_msg_id)
+    if sorted(answered) != wanted:
+        raise RuntimeError("the AppRecs are not one for each message sent")
+    delivered = [m["message_id"] for m in world.harness.delivered_messages()]
+    if sorted(delivered) != wanted:
+        raise RuntimeError("the EPJ does not hold each message exactly once")
+
+
+def measure_engine(backend: str, count: int, directory: Path, *, quick: bool) -> EngineRun:
+    """One engine run of ``count`` messages on ``backend``, its codec cost and its stages."""
+    with bench_world(backend, directory) as world:
+        sent = world.preload(count)
+        seconds, apprecs = _timed_run(world, count)
+        _check(world, sent, apprecs)
+        stages = engine_stages.stage_seconds(world, count)
+    citizen_bytes, apprec = sent[0].envelope.body, decode(apprecs[0])
+    codec = best_seconds_per_call({"decode": lambda: decode(citizen_bytes),
+                                   "encode": lambda: encode(apprec)},
+                                  QUICK if quick else FULL)
+    return EngineRun(backend, count, len(citizen_bytes), seconds, codec["decode"],
+                     codec["encode"], stages)
+
+
+def measure(*, quick: bool, count: int | None = None) -> Report:
+    """Both backends' engine runs and the bare consumer, as the section reports them."""
+    count = count or (QUICK_COUNT if quick else FULL_COUNT)
+    skipped = missing_servers()
+    backends = [EMBEDDED] if skipped else [PRODUCTION, EMBEDDED]
+    with tempfile.TemporaryDirectory(prefix="digidialog-bench-") as directory, quiet():
+        runs = [measure_engine(b, count, Path(directory), quick=quick) for b in backends]
+        bare = None
+        if skipped is None:
+            bare = bare_consumer_rate(broker(), count, size=runs[0].message_bytes)
+    return Report(runs, bare, skipped)
+
+
+RATE_HEADERS = ("Backend", "Consumer", "Messages", "Size", "Rate msg/s", "Per message",
+                "vs bare", "Target", "Result")
+CODEC_HEADERS = ("Backend", "Decode message", "Encode AppRec", "Engine per message",
+                 "Codec share", "Target", "Result")
+STAGE_HEADERS = ("Backend", "Stage", "Per message", "Share")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.2f} ms"
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.0f} µs"
+
+
+def rate_rows(report: Report) -> list[list[str]]:
+    """The bare consumer, then each engine run with its verdict (broker backend only)."""
+    rows = []
+    if report.bare_per_second is not None:
+        bare = report.bare_per_second
+        size = report.runs[0].message_bytes
+        rows.append([BACKEND_NAMES[PRODUCTION], "bare consumer (receive + accept)",
+                     f"{report.runs[0].count:,}", f"{size:,} B", f"{bare:,.0f}",
+                     _ms(1 / bare), "1.00x", "", ""])
+    for run in report.runs:
+        cells = [BACKEND_NAMES[run.backend], "engine (to EPJ mock, AppRec back)",
+                 f"{run.count:,}", f"{run.message_bytes:,} B", f"{run.per_second:,.0f}",
+                 _ms(run.per_message)]
+        if run.backend == PRODUCTION and report.bare_per_second is not None:
+            factor = report.bare_per_second / run.per_second
+            cells += [f"{factor:.2f}x slower", f"<= {TARGET_FACTOR:g}x",
+                      "PASS" if factor <= TARGET_FACTOR else "FAIL"]
+        else:
+            cells += ["-", "(no target)", ""]
+        rows.append(cells)
+    if report.skipped:
+        rows.append([BACKEND_NAMES[PRODUCTION], f"skipped: {report.skipped}", "", "", "", "",
+                     "", "", ""])
+    return rows
+
+
+def codec_rows(report: Report) -> list[list[str]]:
+    """Decode plus encode against the engine's time per message, per backend."""
+    return [
+        [BACKEND_NAMES[run.backend], _us(run.decode_seconds), _us(run.encode_seconds),
+         _ms(run.per_message), f"{run.codec_share:.1%}", f"< {CODEC_LIMIT:.0%}",
+         "PASS" if run.codec_share < CODEC_LIMIT else "FAIL"]
+        for run in report.runs
+    ]
+
+
+def stage_rows(report: Report) -> list[list[str]]:
+    """Each stage's time per message and share of their sum, per backend."""
+    rows = []
+    for run in report.runs:
+        total = sum(run.stages.values())
+        rows += [[BACKEND_NAMES[run.backend], stage, _ms(seconds), f"{seconds / total:.0%}"]
+                 for stage, seconds in run.stages.items()]
+        rows.append([BACKEND_NAMES[run.backend], "sum, one after another", _ms(total), "100%"])
+        rows.append([BACKEND_NAMES[run.backend], "engine, loops in threads",
+                     _ms(run.per_message), f"{run.per_message / total:.0%}"])
+    return rows
+
