@@ -99,7 +99,7 @@ def test_engine_section_measures_both_backends_next_to_the_bare_consumer() -> No
 
 def test_engine_section_says_why_the_broker_row_is_missing() -> None:
     """Without the servers, the broker's row names the reason and no verdict is claimed."""
-    run = engine_throughput.EngineRun(EMBEDDED, 10, 1800, 0.5, 1e-4, 3e-5,
+    run = engine_throughput.EngineRun(EMBEDDED, 10, 1800, 0.5, 0.4, 1e-4, 3e-5,
                                       dict.fromkeys(STAGES, 0.01))
     report = engine_throughput.Report([run], None, "PostgreSQL is not listening")
     rows = engine_throughput.rate_rows(report)
