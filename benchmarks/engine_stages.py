@@ -29,7 +29,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import Engine, event
 
 from benchmarks.engine_world import (
     BACKEND_NAMES,
@@ -108,30 +111,69 @@ class _Stages:
             done += claimed
 
 
-def _timed(work: Callable[[], None]) -> float:
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
+@dataclass(frozen=True)
+class StageCost:
+    """What one stage costs per message."""
+
+    seconds: float
+    """Wall time."""
+    cpu_seconds: float
+    """CPU time of the process (the mock's, during a SOAP call, included)."""
+    transactions: float
+    """Connections taken from the store's pool: one per transaction, reading or writing."""
+    statements: float
+    """SQL statements executed (PostgreSQL's pool-checkout ping not counted)."""
 
 
-def _run(world: BenchWorld, count: int, owner: str) -> dict[str, float]:
+class _Counts:
+    """Counts the store's transactions and statements while it is listening."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.transactions = self.statements = 0
+
+    def _checkout(self, *_: object) -> None:
+        self.transactions += 1
+
+    def _statement(self, *_: object) -> None:
+        self.statements += 1
+
+    def __enter__(self) -> _Counts:
+        event.listen(self.engine, "checkout", self._checkout)
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine, "checkout", self._checkout)
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+
+
+def _cost(world: BenchWorld, count: int, work: Callable[[], None]) -> StageCost:
+    with _Counts(world.store.engine) as counts:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        work()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return StageCost(seconds / count, cpu / count, counts.transactions / count,
+                     counts.statements / count)
+
+
+def _run(world: BenchWorld, count: int, owner: str) -> dict[str, StageCost]:
     stages = _Stages(world, owner)
     try:
         world.preload(count)
         return {
-            RECEIVE: _timed(lambda: stages.receive(count)),
-            INBOUND: _timed(lambda: stages.handle(count)),
-            APPREC: _timed(lambda: stages.outbox(jobs.PORTAL_SEND, count)),
-            EPJ: _timed(lambda: stages.outbox(jobs.EPJ_DELIVER, count)),
+            RECEIVE: _cost(world, count, lambda: stages.receive(count)),
+            INBOUND: _cost(world, count, lambda: stages.handle(count)),
+            APPREC: _cost(world, count, lambda: stages.outbox(jobs.PORTAL_SEND, count)),
+            EPJ: _cost(world, count, lambda: stages.outbox(jobs.EPJ_DELIVER, count)),
         }
     finally:
         stages.close()
 
 
-def stage_seconds(world: BenchWorld, count: int) -> dict[str, float]:
-    """Seconds per message of each stage, over ``count`` fresh messages in ``world``."""
-    seconds = _run(world, count, owner="bench-stages")
-    return {stage: total / count for stage, total in seconds.items()}
+def stage_costs(world: BenchWorld, count: int) -> dict[str, StageCost]:
+    """What each stage costs per message, over ``count`` fresh messages in ``world``."""
+    return _run(world, count, owner="bench-stages")
 
 
 def profile(world: BenchWorld, count: int, *, lines: int = 40) -> str:

@@ -3,8 +3,10 @@
 For each backend a fresh world (:mod:`benchmarks.engine_world`) gets ``count``
 citizen messages on the municipality's queue, built and sent by the portal
 simulator before the clock starts. Then the engine's loops start in threads,
-as the daemon runs them, and the clock runs until the portal's queue has
-given ``count`` AppRecs *and* the EPJ mock (Gerica) holds ``count`` messages.
+as the daemon runs them, and the clock runs until ``count`` AppRecs have come
+off the portal's queue (taken by :mod:`benchmarks.portal_counter` in a
+process of its own, as the portal is elsewhere) *and* the EPJ mock (Gerica,
+in this process) holds ``count`` messages.
 Afterwards every AppRec is decoded and checked (OK, about one of the messages
 sent) and the EPJ must hold each message exactly once: a run that lost or
 doubled anything is an error, not a rate. The engine logs as the daemon does
@@ -38,6 +40,7 @@ from pathlib import Path
 from benchmarks import engine_stages
 from benchmarks.bare_consumer import bare_consumer_rate
 from benchmarks.codec_rates import FULL, QUICK, best_seconds_per_call
+from benchmarks.engine_stages import StageCost
 from benchmarks.engine_world import (
     BACKEND_NAMES,
     EMBEDDED,
@@ -48,9 +51,9 @@ from benchmarks.engine_world import (
     missing_servers,
     quiet,
 )
+from benchmarks.portal_counter import PortalCounter
 from digidialog.helsenorge import Function, decode, encode
 from digidialog.testing.portal import Sent
-from digidialog.transport import Delivery, Transport
 
 FULL_COUNT = 1000
 QUICK_COUNT = 20
@@ -69,11 +72,11 @@ class EngineRun:
     message_bytes: int
     seconds: float
     cpu_seconds: float
-    """CPU time of the whole process meanwhile: every engine thread, the mock, the counting."""
+    """CPU time of the engine's process meanwhile: every engine thread and the EPJ mock."""
     decode_seconds: float
     encode_seconds: float
-    stages: dict[str, float]
-    """Seconds per message of each stage, run one after another."""
+    stages: dict[str, StageCost]
+    """What each stage costs per message, run one after another."""
 
     @property
     def per_second(self) -> float:
@@ -100,19 +103,6 @@ class Report:
     skipped: str | None
 
 
-def _arrivals(counter: Transport, queue: str, count: int, deadline: float) -> list[bytes]:
-    """Receive and accept ``count`` messages from ``queue``; their bodies."""
-    bodies: list[bytes] = []
-    while len(bodies) < count:
-        delivery: Delivery | None = counter.receive(queue, timeout=0.5)
-        if delivery is not None:
-            bodies.append(delivery.envelope.body)
-            delivery.accept()
-        elif time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(bodies)} of {count} AppRecs arrived in time")
-    return bodies
-
-
 def _epj_holds(world: BenchWorld, count: int, deadline: float) -> None:
     while len(world.harness.delivered_messages()) < count:
         if time.monotonic() > deadline:
@@ -121,27 +111,28 @@ def _epj_holds(world: BenchWorld, count: int, deadline: float) -> None:
 
 
 def _timed_run(world: BenchWorld, count: int) -> tuple[float, float, list[bytes]]:
-    """Start the engine's loops in threads; wall and CPU seconds until every AppRec and EPJ
-    delivery, and the AppRecs."""
+    """Start the engine's loops in threads; wall and CPU seconds until every AppRec is on the
+    portal's side and every message in the EPJ; the AppRecs."""
     engine = world.engine()
-    counter = world.transport_factory()
+    patience = 60 + count * 0.2
+    counter = PortalCounter(world.apprec_source(), count, patience)
     stop = threading.Event()
     threads = [threading.Thread(target=loop, args=(stop,), name=name, daemon=True)
                for name, loop in engine.loops().items()]
-    deadline = time.monotonic() + 60 + count * 0.2
     try:
-        counter.receive(world.apprec_queue, timeout=0)  # connected before the clock starts
+        counter.start()
         started, cpu_started = time.perf_counter(), time.process_time()
         for thread in threads:
             thread.start()
-        bodies = _arrivals(counter, world.apprec_queue, count, deadline)
-        _epj_holds(world, count, deadline)
+        bodies = counter.bodies()
+        _epj_holds(world, count, time.monotonic() + patience)
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
     finally:
         stop.set()
         for thread in threads:
-            thread.join(timeout=30)
+            if thread.ident is not None:  # started
+                thread.join(timeout=30)
         counter.close()
     return seconds, cpu_seconds, bodies
 
@@ -170,7 +161,7 @@ def measure_engine(backend: str, count: int, directory: Path, *, quick: bool) ->
         sent = world.preload(count)
         seconds, cpu_seconds, apprecs = _timed_run(world, count)
         _check(world, sent, apprecs)
-        stages = engine_stages.stage_seconds(world, count)
+        stages = engine_stages.stage_costs(world, count)
     citizen_bytes, apprec = sent[0].envelope.body, decode(apprecs[0])
     codec = best_seconds_per_call({"decode": lambda: decode(citizen_bytes),
                                    "encode": lambda: encode(apprec)},
@@ -196,7 +187,11 @@ RATE_HEADERS = ("Backend", "Consumer", "Messages", "Size", "Rate msg/s", "Per me
                 "CPU per message", "vs bare", "Target", "Result")
 CODEC_HEADERS = ("Backend", "Decode message", "Encode AppRec", "Engine per message",
                  "Codec share", "Target", "Result")
-STAGE_HEADERS = ("Backend", "Stage", "Per message", "Share")
+STAGE_HEADERS = ("Backend", "Stage", "Per message", "Share", "CPU", "Transactions",
+                 "Statements")
+
+
+_COST_FIELDS = ("seconds", "cpu_seconds", "transactions", "statements")
 
 
 def _ms(seconds: float) -> str:
@@ -244,14 +239,18 @@ def codec_rows(report: Report) -> list[list[str]]:
 
 
 def stage_rows(report: Report) -> list[list[str]]:
-    """Each stage's time per message and share of their sum, per backend."""
+    """Each stage's cost per message and share of their sum, per backend."""
     rows = []
     for run in report.runs:
-        total = sum(run.stages.values())
-        rows += [[BACKEND_NAMES[run.backend], stage, _ms(seconds), f"{seconds / total:.0%}"]
-                 for stage, seconds in run.stages.items()]
-        rows.append([BACKEND_NAMES[run.backend], "sum, one after another", _ms(total), "100%"])
-        rows.append([BACKEND_NAMES[run.backend], "engine, loops in threads",
-                     _ms(run.per_message), f"{run.per_message / total:.0%}"])
+        name, costs = BACKEND_NAMES[run.backend], list(run.stages.values())
+        total = StageCost(*(sum(getattr(c, f) for c in costs) for f in _COST_FIELDS))
+        rows += [[name, stage, _ms(cost.seconds), f"{cost.seconds / total.seconds:.0%}",
+                  _ms(cost.cpu_seconds), f"{cost.transactions:.2f}", f"{cost.statements:.2f}"]
+                 for stage, cost in run.stages.items()]
+        rows.append([name, "sum, one after another", _ms(total.seconds), "100%",
+                     _ms(total.cpu_seconds), f"{total.transactions:.2f}",
+                     f"{total.statements:.2f}"])
+        rows.append([name, "engine, loops in threads", _ms(run.per_message),
+                     f"{run.per_message / total.seconds:.0%}",
+                     _ms(run.cpu_seconds / run.count), "", ""])
     return rows
-

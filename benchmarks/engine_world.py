@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from benchmarks.portal_counter import Where
 from digidialog.store import Store
 from digidialog.sync.context import Municipality, ServiceRoute
 from digidialog.sync.engine import Engine, EngineSettings
@@ -167,6 +168,12 @@ class BenchWorld:
     def apprec_queue(self) -> str:
         """Where the engine puts its AppRecs: the portal's async queue."""
         return async_queue(self.municipality.portal_her_id)
+
+    def apprec_source(self) -> Where:
+        """Where another process finds the AppRecs."""
+        if self.backend == PRODUCTION:
+            return Where("amqp", broker(), self.apprec_queue)
+        return Where("embedded", self.store.url, self.apprec_queue)
 
     def preload(self, count: int) -> list[Sent]:
         """Put ``count`` citizen messages on the municipality's queue; what was sent."""

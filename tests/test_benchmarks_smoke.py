@@ -10,7 +10,7 @@ import pytest
 from benchmarks import engine_throughput
 from benchmarks.__main__ import main, parse_settings, render_engine, run
 from benchmarks.codec_rates import QUICK, Settings
-from benchmarks.engine_stages import STAGES
+from benchmarks.engine_stages import STAGES, StageCost
 from benchmarks.engine_world import BACKEND_NAMES, EMBEDDED, PRODUCTION
 from benchmarks.fixtures import APPOINTMENT_COUNT, EKONTAKT, PLANNED, build_cases
 
@@ -100,7 +100,7 @@ def test_engine_section_measures_both_backends_next_to_the_bare_consumer() -> No
 def test_engine_section_says_why_the_broker_row_is_missing() -> None:
     """Without the servers, the broker's row names the reason and no verdict is claimed."""
     run = engine_throughput.EngineRun(EMBEDDED, 10, 1800, 0.5, 0.4, 1e-4, 3e-5,
-                                      dict.fromkeys(STAGES, 0.01))
+                                      dict.fromkeys(STAGES, StageCost(0.01, 0.01, 1, 3)))
     report = engine_throughput.Report([run], None, "PostgreSQL is not listening")
     rows = engine_throughput.rate_rows(report)
     assert [row[1] for row in rows] == ["engine (to EPJ mock, AppRec back)",
