@@ -20,8 +20,11 @@ from digidialog.testing.harness import ConformanceHarness
 
 def config_text(harness: ConformanceHarness, *, store_url: str, municipality: str,
                 service: str, portal_her_id: str, transport: str = "embedded",
-                amqp_url: str | None = None, extra_epj: str = "") -> str:
-    """A daemon configuration for one municipality on ``harness``'s vendor mock."""
+                amqp_url: str | None = None, options: dict[str, str] | None = None) -> str:
+    """A daemon configuration for one municipality on ``harness``'s vendor mock.
+
+    ``options`` are vendor keys of ``[municipality.epj]``, over the harness's own.
+    """
     settings = harness.settings()
     lines = [
         "[store]", f"url = {json.dumps(store_url)}",
@@ -36,9 +39,9 @@ def config_text(harness: ConformanceHarness, *, store_url: str, municipality: st
         value = getattr(settings, key)
         if value is not None:
             lines.append(f"{key} = {json.dumps(str(value))}")
-    for key, value in settings.options.items():
+    for key, value in {**settings.options, **(options or {})}.items():
         lines.append(f"{key} = {json.dumps(value)}")
-    lines += [extra_epj, "[[municipality.service]]",
+    lines += ["[[municipality.service]]",
               f'vendor_code = "{harness.open_service()}"', f'her_id = "{service}"']
     return "\n".join(lines) + "\n"
 

@@ -22,18 +22,41 @@ from digidialog.store import Store
 from digidialog.testing import mocks
 from digidialog.testing.harness import ConformanceHarness
 from digidialog.testing.portal import PortalSimulator
+from digidialog.testing.services import amqp_url
+from digidialog.transport import Transport
+from digidialog.transport.amqp import AmqpTransport
 from digidialog.transport.embedded import EmbeddedTransport
 from tests.daemon.daemon_process import config_text, running_daemon
-from tests.engine.world import eventually, unique_her_id
+from tests.engine.world import eventually, expire_test_queues, unique_her_id
+from tests.store.conftest import fresh_postgres_schema
+
+PUSH_USER, PUSH_PASSWORD = "profil", "push-secret"
 
 
-@pytest.fixture
-def gerica() -> Iterator[ConformanceHarness]:
-    """A started Gerica mock with two citizens."""
-    harness = mocks.start("gerica", seed_citizens=0)
-    harness.seed_citizens(2)
+@pytest.fixture(params=["gerica", "profil", "cosdoc"])
+def epj(request: pytest.FixtureRequest) -> Iterator[ConformanceHarness]:
+    """A started vendor mock."""
+    harness = mocks.start(str(request.param), seed_citizens=0)
     yield harness
     harness.stop()
+
+
+@pytest.fixture(params=["embedded", pytest.param("production", marks=pytest.mark.services)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The store URL and transport of the daemon's configuration."""
+    if request.param == "embedded":
+        yield {"store_url": f"sqlite:///{tmp_path / 'digidialog.db'}", "transport": "embedded"}
+        return
+    expire_test_queues()
+    with fresh_postgres_schema() as url:
+        yield {"store_url": url, "transport": "amqp", "amqp_url": amqp_url()}
+
+
+def portal_transport(backend: dict[str, str], store: Store) -> Transport:
+    """The simulator's way to the daemon's queues."""
+    if backend["transport"] == "embedded":
+        return EmbeddedTransport(store)
+    return AmqpTransport(backend["amqp_url"])
 
 
 def get(url: str) -> tuple[int, str]:
@@ -52,27 +75,35 @@ def cli(*arguments: str, config: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_the_daemon_serves_a_citizen_and_stops_cleanly(gerica: ConformanceHarness,
-                                                       tmp_path: Path) -> None:
-    """A message goes in and is answered, the endpoints tell the truth, SIGTERM exits 0,
-    and status/deadletter/overdue read the same store afterwards."""
+def test_the_daemon_serves_a_citizen_and_stops_cleanly(
+    epj: ConformanceHarness, backend: dict[str, str], tmp_path: Path,
+) -> None:
+    """A message goes in and is answered, a staff answer comes back (Profil pushing to the
+    daemon's own endpoint), the endpoints tell the truth, SIGTERM exits 0, and
+    status/deadletter/overdue read the same store afterwards."""
     municipality, service, portal_her_id = unique_her_id(), unique_her_id(), unique_her_id()
-    store_url = f"sqlite:///{tmp_path / 'digidialog.db'}"
+    push = {"push_username": PUSH_USER, "push_password": PUSH_PASSWORD,
+            "event_store": str(tmp_path / "profil-events.sqlite3")}
     config = tmp_path / "digidialog.toml"
-    config.write_text(config_text(gerica, store_url=store_url, municipality=municipality,
-                                  service=service, portal_her_id=portal_her_id))
+    config.write_text(config_text(
+        epj, store_url=backend["store_url"], municipality=municipality, service=service,
+        portal_her_id=portal_her_id, transport=backend["transport"],
+        amqp_url=backend.get("amqp_url"), options=push if epj.vendor == "profil" else None))
     with running_daemon(config, tmp_path) as daemon:
         assert get(daemon.url + "/healthz")[0] == 200
         assert get(daemon.url + "/readyz")[0] == 200
-        store = Store.open(store_url)
-        transport = EmbeddedTransport(store)
+        if epj.vendor == "profil":
+            epj.mock.push_to(f"{daemon.url}/epj/{municipality}/ProfilNotify",  # type: ignore[attr-defined]
+                             PUSH_USER, PUSH_PASSWORD)
+        store = Store.open(backend["store_url"])
+        transport = portal_transport(backend, store)
         portal = PortalSimulator(transport, portal_her_id=portal_her_id).start()
         try:
-            citizen = gerica.seed_citizens(1)[0]
+            citizen = epj.seed_citizens(1)[0]
             sent = portal.send_citizen_message(municipality, service, citizen)
             assert portal.wait_for_receipt(sent.msg_id, timeout=20).message.receipt is not None
-            eventually(lambda: gerica.delivered(sent.msg_id), what="the message in the EPJ")
-            gerica.write_staff_message(citizen, "Svar fra hjemmesykepleien.",
+            eventually(lambda: epj.delivered(sent.msg_id), what="the message in the EPJ")
+            epj.write_staff_message(citizen, "Svar fra hjemmesykepleien.",
                                        thread_id=sent.msg_id, in_reply_to=sent.msg_id)
             portal.wait_for(function=Function.SERVICE_REPLY, thread=sent.msg_id, timeout=20)
             portal.assert_no_violations()
@@ -83,8 +114,11 @@ def test_the_daemon_serves_a_citizen_and_stops_cleanly(gerica: ConformanceHarnes
         status, metrics = get(daemon.url + "/metrics")
         assert status == 200
         assert f'digidialog_queue_depth{{municipality="{municipality}"' in metrics
+        for counter in ("digidialog_messages_received_total", "digidialog_messages_sent_total"):
+            assert any(line.startswith(counter) and municipality in line
+                       and not line.rstrip().endswith(" 0.0") for line in metrics.splitlines())
         assert daemon.terminate() == 0
-    assert gerica.delivered(sent.msg_id) == [gerica.delivered(sent.msg_id)[0]]
+    assert len(epj.delivered(sent.msg_id)) == 1
 
     shown = cli("status", "--json", config=config)
     assert shown.returncode == 0, shown.stderr

@@ -91,7 +91,8 @@ class World:
         self._threads.clear()
 
 
-def _expire_test_queues() -> None:
+def expire_test_queues() -> None:
+    """Have RabbitMQ drop test worlds' queues a minute after their last use."""
     rabbitmqctl = shutil.which("rabbitmqctl")
     if rabbitmqctl is None:
         return
@@ -129,7 +130,7 @@ def world(vendor: str, backend: str, tmp_path: Path, *, citizens: int = 2) -> It
               async_queue(portal_her_id), sync_queue(portal_her_id),
               error_queue(portal_her_id), f"{portal_her_id}_syncreply"]
     if backend == "production":
-        _expire_test_queues()
+        expire_test_queues()
     with ExitStack() as stack:
         harness = mocks.start(vendor, seed_citizens=0)
         stack.callback(harness.stop)

@@ -88,7 +88,8 @@ class Daemon:
         except BaseException:
             self._close_adapters()
             raise
-        self.engine = Engine(store, contexts, self.transports, settings=engine_settings)
+        self.engine = Engine(store, contexts, self.transports, settings=engine_settings,
+                             observer=self.metrics)
         self.http = HttpServer.from_config(config.http, health=self.health, metrics=self.metrics)
         self._probe = self.transports()
         self.health.add_check("store", store.ping)

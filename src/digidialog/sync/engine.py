@@ -26,6 +26,7 @@ from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
 from digidialog.sync.follower import follow_once
 from digidialog.sync.inbound import InboundHandler, utc_now
+from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.sync.receiver import receive_one
 from digidialog.sync.retry import RetryPolicy
 from digidialog.sync.worker import OutboxWorker
@@ -57,12 +58,14 @@ class _Lane:
     """Everything the engine keeps for one municipality."""
 
     def __init__(self, store: Store, municipality: Municipality, transport: Transport,
-                 clock: Callable[[], datetime], policy: RetryPolicy) -> None:
+                 clock: Callable[[], datetime], policy: RetryPolicy,
+                 observer: EngineObserver) -> None:
         self.municipality = municipality
         self.directory = Directory(municipality.adapter)
-        self.inbound = InboundHandler(store, municipality, self.directory, clock=clock)
+        self.inbound = InboundHandler(store, municipality, self.directory, clock=clock,
+                                      observer=observer)
         self.worker = OutboxWorker(store, municipality, self.directory, transport, clock=clock,
-                                   policy=policy)
+                                   policy=policy, observer=observer)
 
 
 class Engine:
@@ -71,8 +74,10 @@ class Engine:
     def __init__(self, store: Store, municipalities: list[Municipality],
                  transport_factory: Callable[[], Transport], *,
                  settings: EngineSettings | None = None, policy: RetryPolicy | None = None,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now,
+                 observer: EngineObserver | None = None) -> None:
         self.store = store
+        self.observer = observer or NoObserver()
         self.municipalities = municipalities
         self.transport_factory = transport_factory
         self.settings = settings or EngineSettings()
@@ -99,7 +104,8 @@ class Engine:
                 lane = self._lane(municipality, self._step_transport)
                 self._step_lanes[municipality.her_id] = lane
             while receive_one(self._step_transport, self.store, municipality=municipality.her_id,
-                              queue=async_queue(municipality.her_id), timeout=0.0):
+                              queue=async_queue(municipality.her_id), timeout=0.0,
+                              observer=self.observer):
                 moved = True
             moved |= follow_once(self.store, municipality)[0] > 0
             moved |= self._work_once(lane)
@@ -132,7 +138,7 @@ class Engine:
                     self._guarded(stop, lambda: receive_one(
                         transport, self.store, municipality=municipality.her_id,
                         queue=async_queue(municipality.her_id),
-                        timeout=self.settings.receive_timeout))
+                        timeout=self.settings.receive_timeout, observer=self.observer))
             finally:
                 transport.close()
         return loop
@@ -173,7 +179,7 @@ class Engine:
     # ------------------------------------------------------------ shared work
 
     def _lane(self, municipality: Municipality, transport: Transport) -> _Lane:
-        return _Lane(self.store, municipality, transport, self.clock, self.policy)
+        return _Lane(self.store, municipality, transport, self.clock, self.policy, self.observer)
 
     def _work_once(self, lane: _Lane) -> bool:
         owner = self.owner

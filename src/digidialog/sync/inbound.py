@@ -27,6 +27,7 @@ from digidialog.sync import jobs, outgoing
 from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
 from digidialog.sync.header import Header, peek_header
+from digidialog.sync.observer import EngineObserver, NoObserver
 
 log = get_logger("sync.inbound")
 
@@ -48,8 +49,10 @@ class InboundHandler:
     """Handles the inbox items of one municipality."""
 
     def __init__(self, store: Store, municipality: Municipality, directory: Directory, *,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now,
+                 observer: EngineObserver | None = None) -> None:
         self.store = store
+        self.observer = observer or NoObserver()
         self.m = municipality
         self.directory = directory
         self.clock = clock
@@ -115,6 +118,8 @@ class InboundHandler:
     def _receipt(self, item: WorkItem, message: PortalMessage, owner: str) -> None:
         receipt = present(message.receipt, "the AppRec")
         codes = [e.code for e in receipt.errors]
+        for code in codes:
+            self.observer.apprec_error(self.m.her_id, code, direction="received")
         now = self.clock()
         with self.store.transaction() as conn:
             awaited = self.store.receipts.resolve(conn, receipt.original_msg_id,

@@ -63,6 +63,7 @@ def enqueue_portal_message(store: Store, conn: Connection, *, municipality: str,
         "from_her_id": message.sender.service_her_id, "to_her_id": portal_her_id,
         "msg_id": message.msg_id, "process": message.process, "ack": message.ack,
         "citizen_id": citizen_id, "at": at.isoformat(),
+        "error_codes": [e.code for e in message.receipt.errors] if message.receipt else [],
     }
     return store.outbox.add(conn, municipality=municipality, kind=PORTAL_SEND, key=key,
                             payload=body, meta=meta)

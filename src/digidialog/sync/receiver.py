@@ -12,13 +12,14 @@ from digidialog.log import get_logger
 from digidialog.store import Store
 from digidialog.sync.header import peek_header
 from digidialog.sync.jobs import PORTAL_MESSAGE, envelope_meta, inbox_key
+from digidialog.sync.observer import EngineObserver
 from digidialog.transport import Transport
 
 log = get_logger("sync.receiver")
 
 
 def receive_one(transport: Transport, store: Store, *, municipality: str, queue: str,
-                timeout: float) -> bool:
+                timeout: float, observer: EngineObserver | None = None) -> bool:
     """Move at most one message from ``queue`` to the inbox; ``True`` if one arrived."""
     delivery = transport.receive(queue, timeout=timeout)
     if delivery is None:
@@ -36,6 +37,8 @@ def receive_one(transport: Transport, store: Store, *, municipality: str, queue:
         delivery.release()
         raise
     delivery.accept()
+    if observer is not None and added is not None:
+        observer.message_received(municipality, envelope.subject or "unknown")
     log.info("portal message received", queue=queue, msg_id=header.msg_id if header else None,
              amqp_message_id=envelope.message_id, duplicate=added is None,
              redelivered=delivery.redelivered)

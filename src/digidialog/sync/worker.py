@@ -21,6 +21,7 @@ from digidialog.sync import jobs
 from digidialog.sync.attempt import attempt
 from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
+from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.sync.retry import RetryPolicy
 from digidialog.sync.staff import StaffMessageRouter
 from digidialog.transport import APPREC_SUBJECT, Envelope, Transport
@@ -35,12 +36,14 @@ class OutboxWorker:
 
     def __init__(self, store: Store, municipality: Municipality, directory: Directory,
                  transport: Transport, *, clock: Callable[[], datetime],
-                 policy: RetryPolicy | None = None) -> None:
+                 policy: RetryPolicy | None = None, observer: EngineObserver | None = None
+                 ) -> None:
         self.store = store
         self.m = municipality
         self.transport = transport
         self.clock = clock
         self.policy = policy or RetryPolicy()
+        self.observer = observer or NoObserver()
         self.staff = StaffMessageRouter(store, municipality, directory)
         self._work: dict[str, Callable[[WorkItem, str], None]] = {
             jobs.PORTAL_SEND: self._send,
@@ -85,6 +88,9 @@ class OutboxWorker:
                                            citizen_id=citizen, process=meta.get("process", ""),
                                            sent_at=now)
             self.store.outbox.complete(conn, item.id, owner)
+        self.observer.message_sent(self.m.her_id, meta.get("subject") or "error-report")
+        for code in meta.get("error_codes") or ():
+            self.observer.apprec_error(self.m.her_id, code, direction="sent")
         log.info("sent to portal", queue=meta["queue"], msg_id=meta.get("msg_id"),
                  process=meta.get("process"), job=item.id)
 

@@ -236,7 +236,9 @@ class AmqpTransport:
             delivery.settled = True
             delivery.inlet.handed_out -= 1
             lost: DigidialogError | None = None
-            if delivery.connection is self._keeper.current:
+            connection, link = delivery.connection, delivery.inlet.link
+            if connection is self._keeper.current and connection.is_attached(link) \
+                    and not link.state & link.LOCAL_CLOSED:
                 try:
                     with translated(action):
                         delivery.proton_delivery.update(outcome)
@@ -248,8 +250,8 @@ class AmqpTransport:
                     lost = error
             if outcome == ProtonDelivery.ACCEPTED:
                 raise TransportUnavailable(
-                    f"{action}: the connection it came on is lost, so the broker delivers "
-                    "it again"
+                    f"{action}: the connection or link it came on is lost, so the broker "
+                    "delivers it again"
                 ) from lost
 
     # ------------------------------------------------------------ links
