@@ -180,9 +180,11 @@ def render_engine(report: engine_throughput.Report) -> str:
     count = report.runs[0].count
     return "\n".join([
         f"Engine: {count:,} citizen messages from the broker through one engine (its loops in "
-        "threads, as the daemon runs them) into the Gerica mock, AppRec back to the portal; "
-        "next to a bare consumer on the same broker, same size, same run; target: within "
-        f"{engine_throughput.TARGET_FACTOR:g}x of the bare consumer",
+        "threads, as the daemon runs them) into the Gerica mock (in the engine's process), "
+        "AppRecs back to the portal (taken in another process); wall time; CPU = the engine's "
+        "process. Bare consumer: receive + accept on the same broker, same size, run just "
+        "before and after the engine (mean); target: the engine within "
+        f"{engine_throughput.TARGET_FACTOR:g}x of it",
         format_table(engine_throughput.RATE_HEADERS, engine_throughput.rate_rows(report)),
         "",
         "Codec per message: decode of the citizen message + encode of the AppRec (the run's "
@@ -190,8 +192,9 @@ def render_engine(report: engine_throughput.Report) -> str:
         f"{engine_throughput.CODEC_LIMIT:.0%}",
         format_table(engine_throughput.CODEC_HEADERS, engine_throughput.codec_rows(report)),
         "",
-        "Where the time goes: the engine's stages one after another in one thread, "
-        f"{count:,} more messages in the same world",
+        f"Where the time goes: the same engine parts, stage after stage in one thread, over "
+        f"{count:,} more messages in the same world; transactions and SQL statements per "
+        "message",
         format_table(engine_throughput.STAGE_HEADERS, engine_throughput.stage_rows(report)),
     ])
 

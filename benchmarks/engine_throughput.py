@@ -15,8 +15,9 @@ doubled anything is an error, not a rate. The engine logs as the daemon does
 Beside it, in the same run:
 
 - the bare consumer (:mod:`benchmarks.bare_consumer`) on the same broker, with
-  messages of the same size and the engine's prefetch: the ratio is the figure
-  (target: the engine within :data:`TARGET_FACTOR` times of it);
+  messages of the same size and the engine's prefetch, just before and just
+  after the engine's run (their mean counts): the ratio is the figure (target:
+  the engine within :data:`TARGET_FACTOR` times of it);
 - the codec's share of the engine's time per message: one decode of the
   citizen message plus one encode of the AppRec, the very bytes of the run,
   timed as :mod:`benchmarks.codec_rates` times (best CPU time), divided by
@@ -33,7 +34,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,32 +156,45 @@ def _check(world: BenchWorld, sent: Sequence[Sent], apprecs: Sequence[bytes]) ->
         raise RuntimeError("the EPJ does not hold each message exactly once")
 
 
-def measure_engine(backend: str, count: int, directory: Path, *, quick: bool) -> EngineRun:
-    """One engine run of ``count`` messages on ``backend``, its codec cost and its stages."""
+def measure_engine(backend: str, count: int, directory: Path, *, quick: bool,
+                   baseline: Callable[[int], float] | None = None
+                   ) -> tuple[EngineRun, float | None]:
+    """One engine run of ``count`` messages on ``backend``, its codec cost and its stages.
+
+    ``baseline(size)``, when given, is measured just before and just after the
+    engine's run (messages of the run's size); the mean of both is returned with
+    the run, so that a machine getting busier or quieter meanwhile favours
+    neither side.
+    """
     with bench_world(backend, directory) as world:
         sent = world.preload(count)
+        size = len(sent[0].envelope.body)
+        before = baseline(size) if baseline else 0.0
         seconds, cpu_seconds, apprecs = _timed_run(world, count)
+        after = baseline(size) if baseline else 0.0
         _check(world, sent, apprecs)
         stages = engine_stages.stage_costs(world, count)
     citizen_bytes, apprec = sent[0].envelope.body, decode(apprecs[0])
     codec = best_seconds_per_call({"decode": lambda: decode(citizen_bytes),
                                    "encode": lambda: encode(apprec)},
                                   QUICK if quick else FULL)
-    return EngineRun(backend, count, len(citizen_bytes), seconds, cpu_seconds, codec["decode"],
-                     codec["encode"], stages)
+    run = EngineRun(backend, count, size, seconds, cpu_seconds, codec["decode"],
+                    codec["encode"], stages)
+    return run, (before + after) / 2 if baseline else None
 
 
 def measure(*, quick: bool, count: int | None = None) -> Report:
     """Both backends' engine runs and the bare consumer, as the section reports them."""
     count = count or (QUICK_COUNT if quick else FULL_COUNT)
     skipped = missing_servers()
-    backends = [EMBEDDED] if skipped else [PRODUCTION, EMBEDDED]
     with tempfile.TemporaryDirectory(prefix="digidialog-bench-") as directory, quiet():
-        runs = [measure_engine(b, count, Path(directory), quick=quick) for b in backends]
-        bare = None
-        if skipped is None:
-            bare = bare_consumer_rate(broker(), count, size=runs[0].message_bytes)
-    return Report(runs, bare, skipped)
+        embedded, _ = measure_engine(EMBEDDED, count, Path(directory), quick=quick)
+        if skipped is not None:
+            return Report([embedded], None, skipped)
+        production, bare = measure_engine(
+            PRODUCTION, count, Path(directory), quick=quick,
+            baseline=lambda size: bare_consumer_rate(broker(), count, size=size))
+    return Report([production, embedded], bare, None)
 
 
 RATE_HEADERS = ("Backend", "Consumer", "Messages", "Size", "Rate msg/s", "Per message",
