@@ -135,6 +135,8 @@ def _timed_run(world: BenchWorld, count: int) -> tuple[float, float, list[bytes]
             if thread.ident is not None:  # started
                 thread.join(timeout=30)
         counter.close()
+    if any(thread.is_alive() for thread in threads):
+        raise RuntimeError("the engine's loops did not stop within 30 s")
     return seconds, cpu_seconds, bodies
 
 

@@ -85,15 +85,16 @@ def missing_servers() -> str | None:
 def quiet() -> Iterator[None]:
     """Logs into the void while measuring.
 
-    The engine's are written as the daemon writes them (to stderr), then dropped;
-    the mock's HTTP access log is not written at all (a real EPJ keeps its own,
-    elsewhere, not in the engine's process).
+    The engine's are written as the daemon writes them (to stderr), then dropped,
+    or kept in the file ``$BENCH_LOG`` names; the mock's HTTP access log is not
+    written at all (a real EPJ keeps its own, elsewhere, not in the engine's
+    process).
     """
     werkzeug = logging.getLogger("werkzeug")
     level = werkzeug.level
     werkzeug.setLevel(logging.WARNING)
     try:
-        with open(os.devnull, "w") as void, redirect_stderr(void):
+        with open(os.environ.get("BENCH_LOG", os.devnull), "w") as void, redirect_stderr(void):
             yield
     finally:
         werkzeug.setLevel(level)
