@@ -43,9 +43,9 @@ import zeep
 from lxml import etree
 
 from digidialog.adapters.soap import SoapVersion, load_client
+from digidialog_cosdoc.appointments import AVTALE, read_avtale
 from digidialog_cosdoc.client import CosDocEndpoint, answer_document, map_fault
 from digidialog_cosdoc.export import read_appointments
-from digidialog_cosdoc.mapping import AVTALE, read_avtale
 from digidialog_cosdoc.mock.answers import avtaler
 from digidialog_cosdoc.mock.export import export_envelope, synthetic_records
 from digidialog_cosdoc.mock.server import utfor_svar

@@ -5,7 +5,7 @@ citizen with a realistic mix of visits (mostly assigned, some done, planned
 with and without a recurrence, some cancelled):
 
 - ours: what the adapter does with a reply, from bytes to domain
-  Appointments: the hardened parse (``xmlsafe.parse``), the SOAP body and
+  Appointments: the hardened parse (``digidialog.xml.safe.parse``), the SOAP body and
   fault check, and :func:`digidialog_gerica.mapping.read_appointments_page`;
 - zeep: zeep's own deserialisation of the same reply with the operation's
   output message (``parse_xml`` with the client's settings, then
@@ -34,7 +34,7 @@ from digidialog.adapters import soap
 from digidialog.adapters.soap import CallPolicy, SoapVersion
 from digidialog.domain import Frequency, Recurrence, Weekday
 from digidialog.domain.timezone import OSLO
-from digidialog.helsenorge import xmlsafe
+from digidialog.xml import safe
 from digidialog_gerica import mapping
 from digidialog_gerica.mock import render
 from digidialog_gerica.mock.records import Visit
@@ -92,7 +92,7 @@ def ours(data: bytes) -> Callable[[], list[Any]]:
     reply_tag = Operation.HENT_AVTALER.reply_tag
 
     def read() -> list[Any]:
-        content = soap.soap_body(xmlsafe.parse(data, max_bytes=limit), SoapVersion.V11)
+        content = soap.soap_body(safe.parse(data, max_bytes=limit), SoapVersion.V11)
         if soap.read_fault(content, SoapVersion.V11, 200) is not None:
             raise AssertionError("the benchmark reply is a fault")
         appointments, _, _ = mapping.read_appointments_page(

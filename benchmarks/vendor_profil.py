@@ -6,7 +6,7 @@ benchmark runner calls :func:`measure`.
 The same reply bytes go through three readers:
 
 - ours: the adapter's path, bytes to domain ``Appointment`` objects: the
-  hardened parse (``digidialog.helsenorge.xmlsafe``), the SOAP 1.2 envelope,
+  hardened parse (``digidialog.xml.safe``), the SOAP 1.2 envelope,
   every Visit read and checked, Oslo wall-clock times (with ``isDst``) turned
   into UTC instants, the citizen check;
 - zeep: zeep's own deserialisation of the reply into its objects, what a
@@ -31,9 +31,9 @@ from lxml import etree
 
 from digidialog.adapters.soap import SoapVersion, soap_body
 from digidialog.domain import Frequency, Recurrence, Weekday
-from digidialog.helsenorge import xmlsafe
-from digidialog_profil import visits
+from digidialog.xml import safe
 from digidialog_profil.adapter import _client
+from digidialog_profil.appointments import visits_page
 from digidialog_profil.mock import wire as mock_wire
 from digidialog_profil.mock.state import Visit
 from digidialog_profil.wire import NAMESPACE
@@ -78,8 +78,8 @@ def readers(data: bytes) -> dict[str, Callable[[], int]]:
     operation = client.service._binding._operations["GetVisits"]
 
     def ours() -> int:
-        envelope = xmlsafe.parse(data)
-        appointments, _ = visits.visits_page(soap_body(envelope, SoapVersion.V12), CITIZEN)
+        envelope = safe.parse(data)
+        appointments, _ = visits_page(soap_body(envelope, SoapVersion.V12), CITIZEN)
         return len(appointments)
 
     def with_zeep() -> int:

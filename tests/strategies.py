@@ -40,17 +40,19 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from digidialog.domain import (
+    ApplicationReceipt,
     Appointment,
     AppointmentStatus,
     BodyFormat,
     CancellationKind,
     CancellationOutcome,
     CancellationReason,
+    CancellationRequest,
     DigitalStatus,
     Frequency,
     IdKind,
+    OnBehalfOf,
     OverviewEntry,
-    Receipt,
     ReceiptError,
     ReceiptStatus,
     Recurrence,
@@ -62,7 +64,6 @@ from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge.apprec import STATUS_CODES
 from digidialog.helsenorge.encoder import carries
 from digidialog.helsenorge.message import (
-    Cancellation,
     Conversation,
     Function,
     Party,
@@ -495,26 +496,48 @@ def appointments(draw: st.DrawFn, status: AppointmentStatus | None = None) -> Ap
 
 
 @st.composite
-def cancellations(draw: st.DrawFn, kind: CancellationKind | None = None) -> Cancellation:
-    """A citizen's cancellation: one appointment, or a period for one or more services."""
+def cancellations(draw: st.DrawFn, kind: CancellationKind | None = None) -> CancellationRequest:
+    """A citizen's cancellation: one appointment, or a period for one or more services.
+
+    It names its own MsgId, citizen and (sometimes) the relative asking; a message
+    carrying it takes those from it (see :func:`route_messages`).
+    """
     chosen = kind if kind is not None else draw(st.sampled_from(CancellationKind))
     start, end = draw(time_spans())
     reason = draw(_optional(xml_text(max_size=60)))
     contact = draw(_optional(her_ids()))
+    representative = draw(_optional(representatives()))
+    whose: dict[str, Any] = {
+        "request_id": draw(msg_ids()),
+        "citizen_id": draw(national_ids(synthetic=None)),
+        "requested_by": None if representative is None else representative.to_on_behalf_of(),
+    }
     if chosen is CancellationKind.PERIOD:
         services = draw(st.lists(service_ids(), min_size=1, max_size=4, unique=True))
-        return Cancellation(kind=chosen, start=start, end=end, service_ids=tuple(services),
-                            reason=reason, contact_her_id=contact)
-    return Cancellation(
+        return CancellationRequest(kind=chosen, start=start, end=end,
+                                   service_ids=tuple(services), reason=reason,
+                                   contact_her_id=contact, **whose)
+    return CancellationRequest(
         kind=chosen,
         start=start,
         end=end,
-        uid=draw(st.one_of(msg_ids(), stripped_text(max_size=30))),
+        appointment_uid=draw(st.one_of(msg_ids(), stripped_text(max_size=30))),
         series=draw(_optional(msg_ids())),
         service_ids=tuple(draw(st.lists(service_ids(), max_size=1))),
         reason=reason,
         contact_her_id=contact,
+        **whose,
     )
+
+
+def _representative(asked_by: OnBehalfOf | None) -> Representative | None:
+    """The Pasientrelasjon saying who asked on the citizen's behalf."""
+    if asked_by is None:
+        return None
+    person = asked_by.person
+    return Representative(id=person.national_id, given_name=person.given_name,
+                          family_name=person.family_name, middle_name=person.middle_name,
+                          relation=asked_by.relation)
 
 
 # ---------------------------------------------------------------- other payloads
@@ -542,7 +565,7 @@ _ANSWERED_PROCESSES = [p.value for p in Process if p is not Process.APPREC]
 
 
 @st.composite
-def receipts(draw: st.DrawFn) -> Receipt:
+def receipts(draw: st.DrawFn) -> ApplicationReceipt:
     """An AppRec's content: status, errors from code system 8221, the original message."""
     status = draw(st.sampled_from(ReceiptStatus))
     errors = (
@@ -563,7 +586,7 @@ def receipts(draw: st.DrawFn) -> Receipt:
             )
         )
     )
-    return Receipt(
+    return ApplicationReceipt(
         status=status,
         errors=errors,
         original_msg_id=draw(msg_ids()),
@@ -676,6 +699,23 @@ def route_messages(
         )
     fields.update(draw(_function_fields(route)))
     fields.update({name: draw(strategy) for name, strategy in overrides.items()})
+    request = fields.get("cancellation")
+    if isinstance(request, CancellationRequest):
+        # An ART's envelope says whose request it is (MsgId, patient, relative): a request
+        # the caller fixed gives the envelope those; otherwise the request takes them.
+        if "cancellation" in overrides:
+            fields["msg_id"] = request.request_id
+            fields["patient"] = Patient.model_validate(
+                {**dict(fields["patient"]), "id": request.citizen_id})
+            fields["on_behalf_of"] = _representative(request.requested_by)
+        else:
+            representative = fields["on_behalf_of"]
+            fields["cancellation"] = CancellationRequest.model_validate({
+                **dict(request), "request_id": fields["msg_id"],
+                "citizen_id": fields["patient"].id,
+                "requested_by": None if representative is None
+                else representative.to_on_behalf_of(),
+            })
     return PortalMessage(**fields)
 
 

@@ -23,7 +23,8 @@ import pytest
 from lxml import etree
 
 from digidialog.errors import MAX_REASON_CHARS, RejectedInput, SchemaViolation
-from digidialog.helsenorge import PortalMessage, decode, schemas, xmlsafe
+from digidialog.helsenorge import PortalMessage, decode, schemas
+from digidialog.xml import safe
 from tests import hostile
 
 REFUSAL_BOUND_SECONDS = 1.0
@@ -94,7 +95,7 @@ def test_large_base64_attachment_decodes_intact() -> None:
     """
     payload = hostile.large_attachment()
     data = hostile.citizen_message_with_attachment(payload)
-    assert len(base64.b64encode(payload)) == hostile.LARGE_BASE64_CHARS > xmlsafe.TEXT_NODE_LIMIT
+    assert len(base64.b64encode(payload)) == hostile.LARGE_BASE64_CHARS > safe.TEXT_NODE_LIMIT
 
     message = decode(data)
 
@@ -175,7 +176,7 @@ def test_the_bases_of_the_corpus_decode(build: Callable[[], bytes]) -> None:
 
 def _libxml2_message(data: bytes) -> str:
     """The raw libxml2 message for the first schema error in ``data``."""
-    root = xmlsafe.parse(data)
+    root = safe.parse(data)
     schema = schemas.helsenorge_schema()
     assert not schema.validate(root)
     first = schema.error_log[0]  # type: ignore[index]  # lxml-stubs leave _ErrorLog empty
@@ -299,7 +300,7 @@ def _nested(total_depth: int, *, after_large_attachment: bool) -> bytes:
             b'<Document><RefDoc><Content><Base64Container xmlns="'
             + hostile.BASE64_NAMESPACE
             + b'">'
-            + b"A" * (xmlsafe.TEXT_NODE_LIMIT + 4)
+            + b"A" * (safe.TEXT_NODE_LIMIT + 4)
             + b"</Base64Container></Content>"
             b"</RefDoc></Document>"
         )
@@ -317,9 +318,9 @@ def _nested(total_depth: int, *, after_large_attachment: bool) -> bytes:
 @pytest.mark.parametrize("after_large_attachment", [False, True], ids=["normal", "huge-mode"])
 def test_depth_limit_is_the_same_in_both_modes(after_large_attachment: bool) -> None:
     """256 levels parse and 257 are refused, whether or not a large attachment forced huge mode."""
-    at_limit = _nested(xmlsafe.MAX_DEPTH, after_large_attachment=after_large_attachment)
-    over_limit = _nested(xmlsafe.MAX_DEPTH + 1, after_large_attachment=after_large_attachment)
+    at_limit = _nested(safe.MAX_DEPTH, after_large_attachment=after_large_attachment)
+    over_limit = _nested(safe.MAX_DEPTH + 1, after_large_attachment=after_large_attachment)
 
-    assert etree.QName(xmlsafe.parse(at_limit)).localname == "MsgHead"
+    assert etree.QName(safe.parse(at_limit)).localname == "MsgHead"
     with pytest.raises(RejectedInput, match="nested deeper than 256"):
-        xmlsafe.parse(over_limit)
+        safe.parse(over_limit)

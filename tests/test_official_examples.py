@@ -175,7 +175,7 @@ def test_cancellation_request_reads_misspelt_type() -> None:
     assert any("misspelt" in w for w in message.warnings)
     cancellation = message.cancellation
     assert cancellation.kind is CancellationKind.SINGLE
-    assert cancellation.uid == "4088E990AD89CB3DBB484909"
+    assert cancellation.appointment_uid == "4088E990AD89CB3DBB484909"
     assert cancellation.series == "651b1341-26ca-11e4-8c21-0800200c9a66"
     assert cancellation.contact_her_id == "91095"
     assert cancellation.reason == "Har blitt syk og kan ikke møte til timen."

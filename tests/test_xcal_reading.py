@@ -1,9 +1,9 @@
 """Reading xCal VEVENTs: unusual shapes, and the hand-checked values.
 
-``xcal.read_events`` reads each property's value as its last child (the
+``xcal_reader.read_events`` reads each property's value as its last child (the
 schema puts ``parameters`` first). Recurrences and appointments are then
-assembled without pydantic's validation, after the reader has checked what
-the model would. These tests pin unusual VEVENT shapes (comments, no
+built without pydantic's validation (``digidialog.modelbuild``, which checks
+the models' rules first). These tests pin unusual VEVENT shapes (comments, no
 properties), the values read where the schema leaves a choice (DATE or
 DATE-TIME, a later duplicate), the recurrence checks and their error
 messages, extreme values, and that what is assembled is exactly what
@@ -29,7 +29,7 @@ from lxml import etree
 
 from digidialog.domain import Appointment, AppointmentStatus, Recurrence, Weekday
 from digidialog.errors import SchemaViolation
-from digidialog.helsenorge import PortalMessage, decode, encode, xcal
+from digidialog.helsenorge import PortalMessage, decode, encode, xcal_reader, xcal_writer
 from digidialog.helsenorge.names import XCAL, q
 
 SMALL = 12
@@ -106,11 +106,11 @@ def _calendar(data: bytes, parser: etree.XMLParser | None = None) -> etree._Elem
     return found
 
 
-def _assert_same_events(got: list[xcal.Event], expected: list[xcal.Event]) -> None:
+def _assert_same_events(got: list[xcal_reader.Event], expected: list[xcal_reader.Event]) -> None:
     """Every field equal; the VEVENT elements compared by their line and tree position."""
     assert len(got) == len(expected)
     for index, (one, other) in enumerate(zip(got, expected, strict=True)):
-        for field in dataclasses.fields(xcal.Event):
+        for field in dataclasses.fields(xcal_reader.Event):
             mine, theirs = getattr(one, field.name), getattr(other, field.name)
             if field.name == "element":
                 assert mine is not None and theirs is not None
@@ -155,9 +155,9 @@ def test_read_events_with_comments_kept_matches_a_clean_calendar() -> None:
     noisy = data.replace(b"</dtend>", b"</dtend><!-- etter dtend --><?digidialog pi?>")
     clean_warnings: list[str] = []
     noisy_warnings: list[str] = []
-    clean = xcal.read_events(_calendar(data), clean_warnings)
+    clean = xcal_reader.read_events(_calendar(data), clean_warnings)
 
-    kept = xcal.read_events(_calendar(noisy, etree.XMLParser()), noisy_warnings)
+    kept = xcal_reader.read_events(_calendar(noisy, etree.XMLParser()), noisy_warnings)
 
     _assert_same_events(kept, clean)
     assert noisy_warnings == clean_warnings == []
@@ -191,21 +191,21 @@ def test_a_vevent_without_properties_reads_empty_and_the_others_unchanged() -> N
     edited = data[:third] + b"<vevent><components/></vevent>" + data[third:]
     line = data[:third].count(b"\n") + 1
     warnings: list[str] = []
-    plain = xcal.read_events(_calendar(data), [])
+    plain = xcal_reader.read_events(_calendar(data), [])
 
-    events = xcal.read_events(_calendar(edited), warnings)
+    events = xcal_reader.read_events(_calendar(edited), warnings)
 
     assert len(events) == SMALL + 1
     empty = events.pop(2)
     assert empty.element is not None and empty.line == line
-    assert dataclasses.replace(empty, element=None) == xcal.Event()
+    assert dataclasses.replace(empty, element=None) == xcal_reader.Event()
     # The others read as in the plain calendar, on the same lines.
     assert [e.line for e in events] == [e.line for e in plain]
     assert [dataclasses.replace(e, element=None) for e in events] == [
         dataclasses.replace(e, element=None) for e in plain
     ]
     with pytest.raises(SchemaViolation, match="dtstart is missing") as refused:
-        xcal.to_appointment(empty, warnings)
+        xcal_reader.to_appointment(empty, warnings)
     assert refused.value.location == f"vevent (line {line})"
     assert warnings == []
 
@@ -281,7 +281,7 @@ def test_later_duplicate_of_a_single_valued_property_wins() -> None:
     for name, value in (
         ("summary", "<text>Kveldsbesøk</text>"),
         ("location", "<text>Dagsenteret</text>"),
-        ("dtstart", f"<date-time>{xcal.format_date_time(later_start)}</date-time>"),
+        ("dtstart", f"<date-time>{xcal_writer.format_date_time(later_start)}</date-time>"),
     ):
         data = _edit_vevent(data, assigned.uid, f"(</{name}>)".encode(),
                             rf"\1<{name}>{value}</{name}>".encode())
@@ -351,7 +351,7 @@ def test_reader_refuses_until_and_count_where_the_schema_was_not_asked() -> None
 
     with pytest.raises(SchemaViolation, match="invalid recurrence: it ends by until or by "
                        "count, not both") as refused:
-        xcal.read_events(_calendar(edited), [])
+        xcal_reader.read_events(_calendar(edited), [])
 
     assert refused.value.location == f"rrule (line {_line_of_vevent(data, planned.uid)})"
 

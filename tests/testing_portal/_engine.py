@@ -12,7 +12,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from digidialog.domain import Appointment, AppointmentStatus, Receipt, ReceiptStatus
+from digidialog.domain import ApplicationReceipt, Appointment, AppointmentStatus, ReceiptStatus
 from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge import decode, encode
 from digidialog.helsenorge.message import (
@@ -103,9 +103,9 @@ class FakeEngine:
         return self.message(
             Function.RECEIPT, "1", process=Process.APPREC, patient=None, ack=False,
             receiver=original.sender,
-            receipt=Receipt(status=ReceiptStatus.OK, original_msg_id=about or original.msg_id,
-                            original_process=original.process,
-                            original_issued_at=original.generated_at),
+            receipt=ApplicationReceipt(
+                status=ReceiptStatus.OK, original_msg_id=about or original.msg_id,
+                original_process=original.process, original_issued_at=original.generated_at),
         )
 
     def answer_planned_appointments(self, timeout: float = 2.0, *, delay: float = 0.0,

@@ -148,7 +148,7 @@ def test_a_single_cancellation_names_the_visit(
     assert (message.function, message.code) == (Function.CANCELLATION_REQUEST, "ART")
     cancellation = message.cancellation
     assert cancellation is not None and cancellation.kind is CancellationKind.SINGLE
-    assert (cancellation.uid, cancellation.series) == ("besok-1", "serie-1")
+    assert (cancellation.appointment_uid, cancellation.series) == ("besok-1", "serie-1")
     assert (cancellation.start, cancellation.end) == (start, end)
     assert cancellation.contact_her_id == SERVICE and cancellation.reason == "Hos lege"
     assert message.on_behalf_of == RELATIVE

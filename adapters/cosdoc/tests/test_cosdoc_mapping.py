@@ -9,9 +9,9 @@ from lxml import etree
 
 from digidialog.domain import Appointment, AppointmentStatus, CancellationReason
 from digidialog.domain.timezone import OSLO
+from digidialog_cosdoc.appointments import AVTALE, UnusableRecord, read_avtale
 from digidialog_cosdoc.documents import Field, build, read
 from digidialog_cosdoc.localtime import local_fields
-from digidialog_cosdoc.mapping import AVTALE, UnusableRecord, read_avtale
 from digidialog_cosdoc.mock.answers import avtale_fields
 from digidialog_cosdoc.mock.state import Avtale
 from digidialog_cosdoc.wire import Kommando

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from pydantic import ValidationError
 
-from digidialog.adapters import assemble
+from digidialog import modelbuild
 from digidialog.domain import (
     Appointment,
     AppointmentStatus,
@@ -19,7 +19,7 @@ from digidialog.domain import (
     Recurrence,
 )
 from digidialog.errors import MalformedReply
-from digidialog_gerica import avtaler, mapping
+from digidialog_gerica import appointments, mapping
 from digidialog_gerica.mock import render
 from digidialog_gerica.mock.records import Visit
 from digidialog_gerica.wire import NAMESPACE, NS, parse_instant_utc
@@ -38,7 +38,7 @@ def _avtale(**children: str | None) -> etree._Element:
     }
     values.update(children)
     element = etree.Element(NS + "Avtale", nsmap={"g": NAMESPACE})
-    for name in avtaler.AVTALE_CHILDREN:
+    for name in appointments.AVTALE_CHILDREN:
         value = values[name]
         if value is None:
             continue
@@ -51,7 +51,7 @@ def _avtale(**children: str | None) -> etree._Element:
 
 
 def _read(element: etree._Element) -> Appointment:
-    (appointment,) = avtaler.read_avtaler([element], NAMES)
+    (appointment,) = appointments.read_avtaler([element], NAMES)
     return appointment
 
 
@@ -154,7 +154,7 @@ def test_elements_a_newer_gerica_adds_are_ignored_without_confusion() -> None:
 def test_a_visit_of_another_citizen_is_refused() -> None:
     """A calendar must never show someone else's visit."""
     with pytest.raises(MalformedReply):
-        avtaler.read_avtaler([_avtale()], NAMES, citizen_id="15076500565")
+        appointments.read_avtaler([_avtale()], NAMES, citizen_id="15076500565")
 
 
 def test_page_numbers_are_read_wherever_they_are() -> None:
@@ -196,7 +196,7 @@ visits = st.builds(
 @given(visits)
 def test_the_lean_reader_builds_what_pydantic_validation_builds(visit: Visit) -> None:
     """For any valid Avtale, the fast construction equals a fully validated Appointment."""
-    assert assemble.PLAIN, "the specialised construction should apply to this pydantic"
+    assert modelbuild.PLAIN, "the specialised construction should apply to this pydantic"
     svar = render.answer("HentAvtaler")
     render.avtale(svar, visit)
     element = etree.fromstring(etree.tostring(svar))[0]
@@ -233,7 +233,7 @@ def test_the_lean_reader_refuses_what_pydantic_refuses() -> None:
         with pytest.raises(ValidationError):
             Appointment(**fields)
         with pytest.raises(MalformedReply, match="Gerica sent a visit the domain refuses"):
-            assemble.validated(fields, "Gerica")
+            modelbuild.validated(fields, "Gerica")
 
 
 def test_fast_construction_is_shared_nowhere_it_matters() -> None:
@@ -241,4 +241,4 @@ def test_fast_construction_is_shared_nowhere_it_matters() -> None:
     first = _read(_avtale())
     copy = first.model_copy(update={"description": "Endret"})
     assert copy.model_fields_set >= {"description"}
-    assert _read(_avtale()).model_fields_set == avtaler.PASSED
+    assert _read(_avtale()).model_fields_set == appointments.PASSED

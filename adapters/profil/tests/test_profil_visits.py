@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from digidialog.adapters import assemble
+from digidialog import modelbuild
 from digidialog.domain import (
     AppointmentStatus,
     CancellationReason,
@@ -18,7 +18,7 @@ from digidialog.domain import (
     Weekday,
 )
 from digidialog.errors import MalformedReply
-from digidialog_profil import visits
+from digidialog_profil import appointments
 from digidialog_profil.mock import wire as mock_wire
 from digidialog_profil.mock.state import Visit
 from digidialog_profil.wire import tag
@@ -50,7 +50,7 @@ def element(item: Visit) -> etree._Element:
 
 def test_an_assigned_visit() -> None:
     """State 1: booked time, employee, text; ids as strings."""
-    appointment = visits.appointment(element(visit()))
+    appointment = appointments.appointment(element(visit()))
     assert appointment.uid == "500001"
     assert appointment.status is AppointmentStatus.ASSIGNED
     assert appointment.service_id == "2"
@@ -61,7 +61,8 @@ def test_an_assigned_visit() -> None:
 
 def test_a_planned_series_keeps_its_structured_recurrence() -> None:
     """State 0 with Recurrence {Frequency, Interval, ByDay*, Until} (not an RRULE)."""
-    appointment = visits.appointment(element(visit(state=0, employee=None, recurrence=SERIES)))
+    appointment = appointments.appointment(
+        element(visit(state=0, employee=None, recurrence=SERIES)))
     assert appointment.status is AppointmentStatus.PLANNED
     assert appointment.recurrence == SERIES
 
@@ -69,7 +70,7 @@ def test_a_planned_series_keeps_its_structured_recurrence() -> None:
 def test_a_done_visit_has_its_completion_time() -> None:
     """State 2 carries DoneAt."""
     done = START + timedelta(minutes=25)
-    appointment = visits.appointment(element(visit(state=2, done_at=done)))
+    appointment = appointments.appointment(element(visit(state=2, done_at=done)))
     assert appointment.status is AppointmentStatus.COMPLETED
     assert appointment.completed_at == done
 
@@ -78,7 +79,7 @@ def test_a_done_visit_has_its_completion_time() -> None:
                                             ("Provider", CancellationReason.BY_SERVICE)])
 def test_cancelled_by_client_or_provider(by: str, reason: CancellationReason) -> None:
     """State 3: CancelledBy Client is by_citizen, Provider is by_service."""
-    appointment = visits.appointment(element(visit(state=3, employee=None, cancelled_by=by)))
+    appointment = appointments.appointment(element(visit(state=3, employee=None, cancelled_by=by)))
     assert appointment.status is AppointmentStatus.CANCELLED
     assert appointment.cancellation_reason is reason
 
@@ -105,14 +106,14 @@ def test_the_fast_path_builds_what_validation_builds(
         done_at=start + timedelta(minutes=length) if state == 2 else None,
         cancelled_by="Client" if state == 3 else None,
     )
-    fast = visits.appointment(element(item))
-    reference = assemble.validated({
+    fast = appointments.appointment(element(item))
+    reference = modelbuild.validated({
         "uid": fast.uid, "status": fast.status, "start": fast.start, "end": fast.end,
         "service_id": fast.service_id, "employees": fast.employees,
         "recurrence": fast.recurrence, "cancellation_reason": fast.cancellation_reason,
         "description": fast.description, "completed_at": fast.completed_at,
     }, "Profil")
-    assert assemble.PLAIN
+    assert modelbuild.PLAIN
     assert fast == reference
     assert fast.model_dump() == reference.model_dump()
     assert fast.model_dump_json() == reference.model_dump_json()
@@ -124,10 +125,10 @@ def test_the_fast_path_builds_what_validation_builds(
 def test_a_page_and_its_token() -> None:
     """GetVisitsResponse: the visits, then the token of the next page."""
     page = mock_wire.visits_page([visit(visit_id=1), visit(visit_id=2)], "25.abc")
-    found, token = visits.visits_page(page, CITIZEN)
+    found, token = appointments.visits_page(page, CITIZEN)
     assert [a.uid for a in found] == ["1", "2"]
     assert token == "25.abc"  # noqa: S105 - a continuation token, not a password
-    assert visits.visits_page(mock_wire.visits_page([], None)) == ([], None)
+    assert appointments.visits_page(mock_wire.visits_page([], None)) == ([], None)
 
 
 def _child(parent: etree._Element, name: str) -> etree._Element:
@@ -178,7 +179,7 @@ def test_a_broken_visit_is_refused_with_its_position_and_without_its_content(
     """Each break of the contract is a MalformedReply that names the visit and the rule,
     and never repeats a national id or the visit's text."""
     with pytest.raises(MalformedReply) as caught:
-        visits.visits_page(_broken(mutate), CITIZEN)
+        appointments.visits_page(_broken(mutate), CITIZEN)
     message = str(caught.value)
     assert CITIZEN not in message and "01010012356" not in message and "Dusj" not in message
     if mutate != "stranger-in-page":
@@ -202,4 +203,4 @@ def test_an_unreadable_recurrence_is_refused(recurrence: list[str]) -> None:
     for name, value in zip(names, recurrence, strict=True):
         etree.SubElement(series, tag(name)).text = value
     with pytest.raises(MalformedReply, match="Recurrence"):
-        visits.appointment(root)
+        appointments.appointment(root)

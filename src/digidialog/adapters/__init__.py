@@ -11,7 +11,7 @@ from digidialog.adapters.contract import (
     CitizenRecord,
     DigitalStatusUpdate,
     EpjAdapter,
-    Receipt,
+    EpjReceipt,
     VendorService,
 )
 from digidialog.adapters.registry import AdapterPlugin, AdapterSettings, PluginError
@@ -25,7 +25,7 @@ __all__ = [
     "CitizenRecord",
     "DigitalStatusUpdate",
     "EpjAdapter",
+    "EpjReceipt",
     "PluginError",
-    "Receipt",
     "VendorService",
 ]

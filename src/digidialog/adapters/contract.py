@@ -75,8 +75,11 @@ class CitizenMessage(Frozen):
     on_behalf_of: OnBehalfOf | None = None
 
 
-class Receipt(Frozen):
-    """The EPJ took a write; its own reference for it, if it gave one."""
+class EpjReceipt(Frozen):
+    """The EPJ took a write; its own reference for it, if it gave one.
+
+    Not to be confused with :class:`digidialog.domain.ApplicationReceipt`, an AppRec.
+    """
 
     accepted: bool = True
     epj_reference: str | None = None
@@ -161,11 +164,11 @@ class EpjAdapter(Protocol):
         """Tell the EPJ the batch is stored durably (outboxes that need an ack)."""
         ...
 
-    def deliver_message(self, message: CitizenMessage) -> Receipt:
+    def deliver_message(self, message: CitizenMessage) -> EpjReceipt:
         """Put a citizen's message into the EPJ; idempotent on ``message_id``."""
         ...
 
-    def register_cancellation(self, request: CancellationRequest) -> Receipt:
+    def register_cancellation(self, request: CancellationRequest) -> EpjReceipt:
         """Register a cancellation, single or period; idempotent on ``request_id``.
 
         The decision arrives later as a ``CancellationDecided`` event.

@@ -47,8 +47,8 @@ from digidialog.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
-from digidialog.helsenorge import xmlsafe
 from digidialog.resources import schema_path
+from digidialog.xml import safe
 
 T = TypeVar("T")
 
@@ -129,11 +129,6 @@ def load_client(wsdl: Path, *, wsse: Any = None) -> zeep.Client:
     return zeep.Client(str(wsdl), settings=settings, transport=transport, wsse=wsse)
 
 
-def local_name(element: etree._Element) -> str:
-    """An element's name without its namespace."""
-    return etree.QName(element).localname
-
-
 class SoapEndpoint:
     """One vendor endpoint: build with zeep, send with limits, parse safely, map faults."""
 
@@ -210,7 +205,7 @@ class SoapEndpoint:
                 f"{self.version.content_type} ({answered})"
             )
         try:
-            envelope = xmlsafe.parse(body, max_bytes=self.policy.max_reply_bytes)
+            envelope = safe.parse(body, max_bytes=self.policy.max_reply_bytes)
         except DigidialogError as error:
             raise MalformedReply(f"reply is not usable XML: {error}") from None
         content = soap_body(envelope, self.version)

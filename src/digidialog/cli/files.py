@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from digidialog.errors import NotWellFormed
-from digidialog.helsenorge.xmlsafe import MAX_DOCUMENT_BYTES
+from digidialog.xml.safe import MAX_DOCUMENT_BYTES
 
 # Opening a named pipe for reading blocks until a writer comes; O_NONBLOCK returns at once
 # (where the platform has it), so the check after opening cannot hang either.

@@ -33,7 +33,7 @@ from digidialog.domain.messages import (
 from digidialog.domain.national_id import IdKind, NationalId, inspect_national_id
 from digidialog.domain.overview import OverviewEntry, ServiceOverview
 from digidialog.domain.people import Action, Person, Proxy, ProxyScope, Relation, may_act_for
-from digidialog.domain.receipts import Receipt, ReceiptError, ReceiptStatus
+from digidialog.domain.receipts import ApplicationReceipt, ReceiptError, ReceiptStatus
 from digidialog.domain.services import (
     Service,
     ServiceCatalog,
@@ -50,6 +50,7 @@ __all__ = [
     "OSLO",
     "SUBJECT_SHOWN_CHARS",
     "Action",
+    "ApplicationReceipt",
     "Appointment",
     "AppointmentStatus",
     "AwareDatetime",
@@ -73,7 +74,6 @@ __all__ = [
     "Person",
     "Proxy",
     "ProxyScope",
-    "Receipt",
     "ReceiptError",
     "ReceiptStatus",
     "Recurrence",

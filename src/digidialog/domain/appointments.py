@@ -17,9 +17,10 @@ change and echoed by cancellations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -69,6 +70,30 @@ class Weekday(StrEnum):
         return list(Weekday).index(self)
 
 
+INTERVAL_MAX = 366
+"""The largest interval of a recurrence, in days or weeks."""
+
+
+def broken_recurrence_rule(fields: Mapping[str, Any]) -> str | None:
+    """The first rule of :class:`Recurrence` that these values break, in words, or ``None``.
+
+    ``fields`` are a recurrence's values by field name, typed as the model
+    holds them. The model's own validator applies these rules, and so does
+    :mod:`digidialog.modelbuild`: the rules are written here only.
+    """
+    if not 1 <= fields["interval"] <= INTERVAL_MAX:
+        return f"interval must be a whole number 1 to {INTERVAL_MAX}"
+    count = fields["count"]
+    if count is not None and count < 1:
+        return "count must be a whole number, at least 1"
+    if fields["until"] is not None and count is not None:
+        return "it ends by until or by count, not both"
+    by_day = fields["by_day"]
+    if len(set(by_day)) != len(by_day):
+        return "by_day repeats a weekday"
+    return None
+
+
 class Recurrence(Frozen):
     """How a planned visit repeats: every ``interval`` days or weeks, on ``by_day``.
 
@@ -77,7 +102,7 @@ class Recurrence(Frozen):
     """
 
     frequency: Frequency
-    interval: int = Field(default=1, ge=1, le=366)
+    interval: int = Field(default=1, ge=1, le=INTERVAL_MAX)
     by_day: tuple[Weekday, ...] = ()
     until: date | None = None
     count: int | None = Field(default=None, ge=1)
@@ -85,10 +110,9 @@ class Recurrence(Frozen):
 
     @model_validator(mode="after")
     def _until_or_count(self) -> Recurrence:
-        if self.until is not None and self.count is not None:
-            raise ValueError("a recurrence ends by until or by count, not both")
-        if len(set(self.by_day)) != len(self.by_day):
-            raise ValueError("by_day repeats a weekday")
+        broken = broken_recurrence_rule(vars(self))
+        if broken is not None:
+            raise ValueError(broken)
         return self
 
     def occurrences(self, first: datetime, limit: date) -> Iterator[datetime]:
@@ -124,10 +148,41 @@ class Recurrence(Frozen):
             current += timedelta(days=step_days)
 
 
+UID_MAX_LENGTH = 255
+"""The longest ``uid`` an appointment may have."""
+
+_NO_TIME = timedelta(0)
+
+
+def broken_appointment_rule(fields: Mapping[str, Any]) -> str | None:
+    """The first rule of :class:`Appointment` that these values break, in words, or ``None``.
+
+    ``fields`` are an appointment's values by field name, typed as the model
+    holds them. The model's own validator applies these rules, and so does
+    :mod:`digidialog.modelbuild` for the readers that build appointments
+    without validating them a second time: the rules are written here only.
+    """
+    uid, status = fields["uid"], fields["status"]
+    if not 0 < len(uid) <= UID_MAX_LENGTH:
+        return f"uid must be 1 to {UID_MAX_LENGTH} characters"
+    if fields["end"] < fields["start"]:
+        return "end is before start"
+    if fields["recurrence"] is not None and status is not AppointmentStatus.PLANNED:
+        return "only planned visits recur"
+    if fields["cancellation_reason"] is not None and status is not AppointmentStatus.CANCELLED:
+        return "only cancelled visits have a cancellation reason"
+    if fields["completed_at"] is not None and status is not AppointmentStatus.COMPLETED:
+        return "only completed visits have a completion time"
+    duration = fields["expected_duration"]
+    if duration is not None and duration <= _NO_TIME:
+        return "expected_duration must be positive"
+    return None
+
+
 class Appointment(Frozen):
     """One home visit (or a planned series of them) as the citizen sees it."""
 
-    uid: str = Field(min_length=1, max_length=255)
+    uid: str = Field(min_length=1, max_length=UID_MAX_LENGTH)
     series: str | None = Field(default=None, description="xCal related-to")
     status: AppointmentStatus
     start: AwareDatetime
@@ -146,16 +201,9 @@ class Appointment(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Appointment:
-        if self.end < self.start:
-            raise ValueError("end is before start")
-        if self.recurrence is not None and self.status is not AppointmentStatus.PLANNED:
-            raise ValueError("only planned visits recur")
-        if self.cancellation_reason is not None and self.status is not AppointmentStatus.CANCELLED:
-            raise ValueError("only cancelled visits have a cancellation reason")
-        if self.completed_at is not None and self.status is not AppointmentStatus.COMPLETED:
-            raise ValueError("only completed visits have a completion time")
-        if self.expected_duration is not None and self.expected_duration <= timedelta(0):
-            raise ValueError("expected_duration must be positive")
+        broken = broken_appointment_rule(vars(self))
+        if broken is not None:
+            raise ValueError(broken)
         return self
 
     @property

@@ -39,6 +39,9 @@ class CancellationRequest(Frozen):
     requested_by: OnBehalfOf | None = Field(
         default=None, description="set when someone other than the citizen asked"
     )
+    contact_her_id: str | None = Field(
+        default=None, description="HER-id of the service the portal addressed (xCal contact)"
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> CancellationRequest:

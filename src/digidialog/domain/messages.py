@@ -50,9 +50,6 @@ class MessageKind(StrEnum):
         }
 
 
-REFUSAL_KINDS = frozenset({MessageKind.REFUSED, MessageKind.NO_ACCESS, MessageKind.GENERAL_ERROR})
-
-
 class BodyFormat(StrEnum):
     """Plain text, or XHTML 1.1 wrapped in an XHTML ``div`` (portal format)."""
 

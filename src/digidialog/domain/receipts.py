@@ -29,8 +29,12 @@ class ReceiptError(Frozen):
 NOT_DIGITALLY_ACTIVE = "E35"
 
 
-class Receipt(Frozen):
-    """An AppRec about one message."""
+class ApplicationReceipt(Frozen):
+    """An AppRec about one message: Helsenorge's (or our) answer to a message received.
+
+    Not to be confused with :class:`digidialog.adapters.EpjReceipt`, the EPJ's
+    answer to a write.
+    """
 
     status: ReceiptStatus
     errors: tuple[ReceiptError, ...] = ()

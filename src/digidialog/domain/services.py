@@ -10,7 +10,7 @@ service the citizen actually receives AND that is open.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date
 
 from pydantic import Field
@@ -110,8 +110,3 @@ def open_services_for(
         e.service_id for e in enrolments if e.citizen_id == citizen_id and e.is_active_on(day)
     }
     return [s for s in catalog.services if s.open_for_dialog and s.service_id in active]
-
-
-def services_by_id(services: Iterable[Service]) -> Mapping[str, Service]:
-    """Index services by their Helsenorge id."""
-    return {s.service_id: s for s in services}

@@ -6,7 +6,6 @@ every process digidialog serves; one module per document type does the work.
 
 from digidialog.helsenorge.codec import decode, encode
 from digidialog.helsenorge.message import (
-    Cancellation,
     Conversation,
     Function,
     Party,
@@ -18,7 +17,6 @@ from digidialog.helsenorge.message import (
 from digidialog.helsenorge.processes import Process
 
 __all__ = [
-    "Cancellation",
     "Conversation",
     "Function",
     "Party",

@@ -12,13 +12,13 @@ from datetime import datetime
 from lxml import etree
 from pydantic import ValidationError
 
-from digidialog.domain import Receipt, ReceiptError, ReceiptStatus
+from digidialog.domain import ApplicationReceipt, ReceiptError, ReceiptStatus
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.message import Party
 from digidialog.helsenorge.msghead import format_timestamp, parse_timestamp
-from digidialog.helsenorge.names import APPREC, APPREC_ERROR, APPREC_MIG, q
-from digidialog.helsenorge.xmltext import coded, esc_attr, leaf
-from digidialog.helsenorge.xmltree import child, need, need_text, text_of, where
+from digidialog.helsenorge.names import APPREC, APPREC_ERROR, APPREC_MIG, coded, q
+from digidialog.xml.text import esc_attr, leaf
+from digidialog.xml.tree import child, need, need_text, text_of, where
 
 STATUS_CODES = {ReceiptStatus.OK: "1", ReceiptStatus.REJECTED: "2", ReceiptStatus.PARTLY_OK: "3"}
 _STATUS_NAMES = {"1": "OK", "2": "Avvist", "3": "OK, feil i delmelding"}
@@ -30,8 +30,8 @@ def a(local: str) -> str:
     return q(APPREC, local)
 
 
-def read_apprec(root: etree._Element) -> tuple[Receipt, Party, Party, str, datetime]:
-    """Receipt, sender, receiver, the receipt's own id and its generation time."""
+def read_apprec(root: etree._Element) -> tuple[ApplicationReceipt, Party, Party, str, datetime]:
+    """The receipt, sender, receiver, the receipt's own id and its generation time."""
     status_element = need(root, a("Status"))
     status = _CODE_STATUS.get((status_element.get("V") or "").strip())
     if status is None:
@@ -43,7 +43,7 @@ def read_apprec(root: etree._Element) -> tuple[Receipt, Party, Party, str, datet
         for e in root.iterfind(a("Error"))
     )
     original = need(root, a("OriginalMsgId"))
-    receipt = Receipt(
+    receipt = ApplicationReceipt(
         status=status,
         errors=errors,
         original_msg_id=need_text(original, a("Id")),
@@ -89,7 +89,7 @@ def _read_party(element: etree._Element) -> Party:
 
 
 def apprec_text(
-    receipt: Receipt, sender: Party, receiver: Party, msg_id: str, generated_at: datetime
+    receipt: ApplicationReceipt, sender: Party, receiver: Party, msg_id: str, generated_at: datetime
 ) -> str:
     """An AppRec, as text."""
     code = STATUS_CODES[receipt.status]

@@ -17,16 +17,17 @@ from digidialog.domain import (
     CancellationKind,
     CancellationOutcome,
     CancellationReason,
+    CancellationRequest,
     DigitalStatus,
 )
 from digidialog.errors import SchemaViolation
-from digidialog.helsenorge import schemas, xmlsafe
+from digidialog.helsenorge import schemas
 from digidialog.helsenorge.apprec import STATUS_CODES, read_apprec
 from digidialog.helsenorge.dialogmelding import (
     DialogContent,
     read_dialogmelding,
 )
-from digidialog.helsenorge.message import Cancellation, Function, PortalMessage
+from digidialog.helsenorge.message import Function, PortalMessage, Representative
 from digidialog.helsenorge.msghead import (
     Envelope,
     read_envelope,
@@ -52,13 +53,9 @@ from digidialog.helsenorge.processes import (
     route_for,
 )
 from digidialog.helsenorge.tjenesteoversikt import read_tjenesteoversikt
-from digidialog.helsenorge.xcal import (
-    CANCELLATION_PERIOD,
-    Event,
-    event_times,
-    read_events,
-    to_appointment,
-)
+from digidialog.helsenorge.xcal import CANCELLATION_PERIOD
+from digidialog.helsenorge.xcal_reader import Event, event_times, read_events, to_appointment
+from digidialog.xml import safe
 
 _WITHOUT_PATIENT = {Function.DIGITAL_STATUS_QUERY, Function.DIGITAL_STATUS_REPLY}
 _APPREC_ROOT, _MSGHEAD_ROOT = q(APPREC, "AppRec"), q(MSGHEAD, "MsgHead")
@@ -73,7 +70,7 @@ def decode(data: bytes) -> PortalMessage:
     wrong and where: :class:`NotWellFormed`, :class:`SchemaViolation` or
     :class:`UnsupportedProcess`.
     """
-    root = xmlsafe.parse(data, max_markup=xmlsafe.MAX_MARKUP)
+    root = safe.parse(data, max_markup=safe.MAX_MARKUP)
     tag = root.tag
     if tag == _APPREC_ROOT:
         schemas.validate(root)
@@ -130,6 +127,7 @@ class _Decoder:
         self.process = process
         self.warnings = warnings
         self.payloads: dict[str, list[etree._Element]] = {}
+        self.representative: Representative | None = None
         for _description, payload in envelope.payloads:
             # The namespace of "{namespace}local", cut out rather than parsed by QName.
             tag = payload.tag
@@ -180,7 +178,7 @@ class _Decoder:
         }
         relation = self._one(PASIENTRELASJON)
         if relation is not None:
-            fields["on_behalf_of"] = read_pasientrelasjon(relation)
+            self.representative = fields["on_behalf_of"] = read_pasientrelasjon(relation)
         fields.update(self._function_fields(route, content))
         fields["warnings"] = tuple(self.warnings)
         return _build(**fields)
@@ -250,7 +248,9 @@ class _Decoder:
             raise SchemaViolation("a TjenesteOversikt Document is required", location="Document")
         return {"services": read_tjenesteoversikt(overview)}
 
-    def _cancellation(self, content: DialogContent) -> Cancellation:
+    def _cancellation(self, content: DialogContent) -> CancellationRequest:
+        # The request as the domain has it: its id is the MsgId, it is the patient's, and
+        # a Pasientrelasjon says who asked on their behalf.
         events = self._events(required=True)
         if not events:
             raise SchemaViolation("the cancellation names no appointment", location="iCalendar")
@@ -273,17 +273,23 @@ class _Decoder:
         else:
             fields = {
                 "kind": CancellationKind.SINGLE,
-                "uid": first.uid,
+                "appointment_uid": first.uid,
                 "series": first.series or None,
                 "service_ids": (first.service_id,) if first.service_id else (),
             }
+        patient = self.envelope.patient
+        representative = self.representative
         try:
-            return Cancellation.model_validate(
+            return CancellationRequest.model_validate(
                 {
                     **fields,
+                    "request_id": self.envelope.msg_id,
+                    "citizen_id": "" if patient is None else patient.id,  # refused above
                     "start": start,
                     "end": end,
                     "reason": content.body,
+                    "requested_by": None if representative is None
+                    else representative.to_on_behalf_of(),
                     "contact_her_id": first.contact or None,
                 }
             )

@@ -20,11 +20,11 @@ from lxml import etree
 
 from digidialog.domain import BodyFormat
 from digidialog.errors import SchemaViolation
-from digidialog.helsenorge import xmlsafe
-from digidialog.helsenorge.names import DIALOG, NOTE_ROLE, XHTML, YES_NO, q
+from digidialog.helsenorge.names import DIALOG, NOTE_ROLE, XHTML, YES_NO, coded, q
 from digidialog.helsenorge.processes import Slot
-from digidialog.helsenorge.xmltext import coded, leaf
-from digidialog.helsenorge.xmltree import child, first_children, required, text_of, where
+from digidialog.xml import safe
+from digidialog.xml.text import leaf
+from digidialog.xml.tree import child, first_children, required, text_of, where
 
 INTERIM_REMARK = "Foreløpig svar"
 _XHTML_DIV = q(XHTML, "div")
@@ -149,7 +149,7 @@ def _body_text(tag: str, content: DialogContent) -> str:
         return ""
     if content.body_format is BodyFormat.TEXT:
         return leaf(tag, content.body)
-    div = xmlsafe.parse(content.body.encode("utf-8"))
+    div = safe.parse(content.body.encode("utf-8"))
     if div.tag != _XHTML_DIV:
         raise SchemaViolation(
             'an XHTML body is one <div xmlns="http://www.w3.org/1999/xhtml">', location="body"

@@ -1,6 +1,6 @@
 """encode(PortalMessage) -> bytes for every process digidialog serves.
 
-The writers build the message as text (see :mod:`xmltext`); it is parsed once
+The writers build the message as text (see :mod:`digidialog.xml.text`); it is parsed once
 and validated against the schemas before the same bytes are handed out, so
 nothing invalid leaves. A message carrying data its function cannot carry
 (appointments on a question, an interim flag on a notice, ...) is refused
@@ -15,25 +15,26 @@ from digidialog.domain import (
     AppointmentStatus,
     CancellationKind,
     CancellationOutcome,
+    CancellationRequest,
     DigitalStatus,
 )
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge import schemas
 from digidialog.helsenorge.apprec import apprec_text
 from digidialog.helsenorge.dialogmelding import DialogContent, dialogmelding_text
-from digidialog.helsenorge.message import Cancellation, Function, PortalMessage
+from digidialog.helsenorge.message import Function, PortalMessage
 from digidialog.helsenorge.msghead import attachment_text, document_text, envelope_text
 from digidialog.helsenorge.pasientrelasjon import pasientrelasjon_text
 from digidialog.helsenorge.personer import personer_text
 from digidialog.helsenorge.processes import Process, Route, Slot, route_for
 from digidialog.helsenorge.tjenesteoversikt import tjenesteoversikt_text
-from digidialog.helsenorge.xcal import (
+from digidialog.helsenorge.xcal_writer import (
     appointment_text,
     calendar_text,
     period_event_text,
     single_event_text,
 )
-from digidialog.helsenorge.xmltext import check_characters
+from digidialog.xml.text import check_characters
 
 PRODID = "digidialog"
 DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>\n"
@@ -221,7 +222,7 @@ def _calendar_description(message: PortalMessage) -> str:
     return "iCalendarFremdtidigeAvtaler"
 
 
-def _cancellation_calendar(cancellation: Cancellation) -> str:
+def _cancellation_calendar(cancellation: CancellationRequest) -> str:
     if cancellation.kind is CancellationKind.PERIOD:
         events = [period_event_text(cancellation.start, cancellation.end, service_id,
                                     cancellation.contact_her_id)

@@ -3,29 +3,39 @@
 :class:`PortalMessage` is what :func:`digidialog.helsenorge.decode` returns and
 what :func:`digidialog.helsenorge.encode` takes. Its field names are the keys of
 the stable JSON form printed by ``digidialog decode`` and read by
-``digidialog encode``; the README documents each key. Appointments, service
-overview entries and receipts are the domain's own models, so what the portal
-sent is what the rest of digidialog works with.
+``digidialog encode``; the README documents each key. Appointments,
+cancellation requests, service overview entries and receipts are the domain's
+own models, so what the portal sent is what the rest of digidialog works with.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from digidialog.domain import (
+    ApplicationReceipt,
     Appointment,
     BodyFormat,
-    CancellationKind,
     CancellationOutcome,
+    CancellationRequest,
     DigitalStatus,
     Frozen,
     NationalId,
+    OnBehalfOf,
     OverviewEntry,
     Person,
-    Receipt,
     Relation,
 )
 from digidialog.domain.attachments import Attachment
@@ -114,34 +124,21 @@ class Representative(Patient):
 
     relation: Relation
 
+    def to_on_behalf_of(self) -> OnBehalfOf:
+        """The same relative as the domain's :class:`OnBehalfOf`."""
+        return OnBehalfOf(person=self.to_person(), relation=self.relation)
 
-class Cancellation(Frozen):
-    """What a cancellation request (ART) covers.
 
-    ``single``: one appointment, named by ``uid`` and ``series`` with its time.
-    ``period``: everything from ``start`` to ``end`` for ``service_ids``
-    (digidialog's convention: one VEVENT per service, category
-    ``Avbestillingsperiode``).
-    """
+CANCELLATION_KEYS = (
+    "kind", "start", "end", "service_ids", "reason", "uid", "series", "contact_her_id",
+)
+"""The keys of ``cancellation`` in the JSON form, in order (the README documents them).
 
-    kind: CancellationKind
-    start: AwareDatetime
-    end: AwareDatetime
-    service_ids: tuple[str, ...] = ()
-    reason: str | None = None
-    uid: str | None = None
-    series: str | None = None
-    contact_her_id: str | None = None
-
-    @model_validator(mode="after")
-    def _shape(self) -> Cancellation:
-        if self.end < self.start:
-            raise ValueError("the cancellation ends before it starts")
-        if self.kind is CancellationKind.SINGLE and not self.uid:
-            raise ValueError("a single cancellation names the appointment's uid")
-        if self.kind is CancellationKind.PERIOD and not self.service_ids:
-            raise ValueError("a period cancellation names at least one service")
-        return self
+The message carries the domain's :class:`CancellationRequest`; the JSON form
+names the appointment ``uid`` (as xCal does) and leaves out what the envelope
+already says: the request's id is the MsgId, the citizen is the patient, and
+whoever asked on the citizen's behalf is ``on_behalf_of``.
+"""
 
 
 class PortalMessage(Frozen):
@@ -164,9 +161,11 @@ class PortalMessage(Frozen):
     author: str | None = Field(default=None, description="staff member named as Forfatter")
     interim: bool = False
     appointments: tuple[Appointment, ...] = ()
-    cancellation: Cancellation | None = None
+    cancellation: CancellationRequest | None = Field(
+        default=None, description="an ART's request; see CANCELLATION_KEYS for its JSON form"
+    )
     decision: CancellationOutcome | None = None
-    receipt: Receipt | None = None
+    receipt: ApplicationReceipt | None = None
     digital_status: DigitalStatus | None = None
     persons: tuple[Patient, ...] = ()
     services: tuple[OverviewEntry, ...] = ()
@@ -174,6 +173,42 @@ class PortalMessage(Frozen):
     warnings: tuple[str, ...] = Field(
         default=(), description="what was repaired when reading; never written"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cancellation_from_json_form(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        form = data.get("cancellation")
+        if not isinstance(form, Mapping) or "request_id" in form:
+            return data
+        return {**data, "cancellation": _request_of(form, data)}
+
+    @model_validator(mode="after")
+    def _cancellation_is_this_messages(self) -> PortalMessage:
+        # Whatever the envelope says of the request must agree with it, so that the JSON
+        # form, which leaves those fields to the envelope, loses nothing.
+        request = self.cancellation
+        if request is None:
+            return self
+        if request.request_id != self.msg_id:
+            raise ValueError("the cancellation's request_id is the message's msg_id")
+        if self.patient is None or request.citizen_id != self.patient.id:
+            raise ValueError("the cancellation's citizen_id is the patient's id")
+        asked_by = None if self.on_behalf_of is None else self.on_behalf_of.to_on_behalf_of()
+        if request.requested_by != asked_by:
+            raise ValueError("the cancellation's requested_by is the message's on_behalf_of")
+        return self
+
+    @field_serializer("cancellation", mode="wrap")
+    def _cancellation_json_form(
+        self, request: CancellationRequest | None, handler: SerializerFunctionWrapHandler
+    ) -> dict[str, Any] | None:
+        if request is None:
+            return None
+        dumped = handler(request)
+        return {key: dumped["appointment_uid" if key == "uid" else key]
+                for key in CANCELLATION_KEYS}
 
     @field_validator("msg_id")
     @classmethod
@@ -188,3 +223,25 @@ class PortalMessage(Frozen):
 def new_msg_id() -> str:
     """A fresh MsgId."""
     return str(uuid.uuid4())
+
+
+def _request_of(form: Mapping[str, Any], message: Mapping[str, Any]) -> dict[str, Any]:
+    """A cancellation in the JSON form, completed from the message's envelope fields."""
+    request = {"appointment_uid" if key == "uid" else key: value for key, value in form.items()}
+    patient = message.get("patient")
+    citizen = patient.get("id") if isinstance(patient, Mapping) else getattr(patient, "id", None)
+    if citizen is None:
+        raise ValueError("a cancellation request needs the citizen in patient")
+    request.update(request_id=message.get("msg_id"), citizen_id=citizen,
+                   requested_by=_asked_by(message.get("on_behalf_of")))
+    return request
+
+
+def _asked_by(representative: object) -> OnBehalfOf | None:
+    # A representative that does not validate is left to the field's own error.
+    if representative is None:
+        return None
+    try:
+        return Representative.model_validate(representative).to_on_behalf_of()
+    except ValidationError:
+        return None

@@ -27,10 +27,11 @@ from digidialog.helsenorge.names import (
     MSGHEAD_MIG,
     ORG_ID_TYPE,
     PERSON_ID_TYPE,
+    coded,
     q,
 )
-from digidialog.helsenorge.xmltext import coded, leaf
-from digidialog.helsenorge.xmltree import (
+from digidialog.xml.text import leaf
+from digidialog.xml.tree import (
     first_children,
     required,
     where,
@@ -116,40 +117,33 @@ def read_envelope(root: etree._Element) -> Envelope:
     if info_element is None or info_element.tag != _MSGINFO:
         raise SchemaViolation("missing MsgInfo", location=where(root))
     info = first_children(info_element)
-    type_element = _required(info, _TYPE, "MsgInfo")
+    type_element = required(info, _TYPE, info_element)
     ack_element = info.get(_ACK)
     conversation = None
     ref = info.get(_CONVERSATION_REF)
     if ref is not None:
         parts = first_children(ref)
         conversation = Conversation(
-            parent=_text(_required(parts, _REF_TO_PARENT, "ConversationRef")),
-            root=_text(_required(parts, _REF_TO_CONVERSATION, "ConversationRef")),
+            parent=_text(required(parts, _REF_TO_PARENT, ref)),
+            root=_text(required(parts, _REF_TO_CONVERSATION, ref)),
         )
     patient_element = info.get(_PATIENT)
     envelope = Envelope(
         type_value=(type_element.get("V") or "").strip(),
         type_display=type_element.get("DN"),
-        msg_id=_text(_required(info, _MSG_ID, "MsgInfo")),
-        generated_at=parse_timestamp(_text(_required(info, _GEN_DATE, "MsgInfo")),
+        msg_id=_text(required(info, _MSG_ID, info_element)),
+        generated_at=parse_timestamp(_text(required(info, _GEN_DATE, info_element)),
                                      "MsgInfo/GenDate"),
         ack=ack_element is not None and ack_element.get("V") == "J",
         conversation=conversation,
-        sender=read_party(_organisation_of(_required(info, _SENDER, "MsgInfo"))),
-        receiver=read_party(_organisation_of(_required(info, _RECEIVER, "MsgInfo"))),
+        sender=read_party(_organisation_of(required(info, _SENDER, info_element))),
+        receiver=read_party(_organisation_of(required(info, _RECEIVER, info_element))),
         patient=None if patient_element is None else read_patient(patient_element, _M),
     )
     for document in root:
         if document.tag == _DOCUMENT:
             _read_document(document, envelope)
     return envelope
-
-
-def _required(found: dict[str, etree._Element], tag: str, parent: str) -> etree._Element:
-    element = found.get(tag)
-    if element is None:
-        raise SchemaViolation(f"missing {etree.QName(tag).localname}", location=parent)
-    return element
 
 
 def _organisation_of(side: etree._Element) -> etree._Element:
@@ -169,9 +163,9 @@ def _text(element: etree._Element) -> str:
 
 def _read_document(document: etree._Element, envelope: Envelope) -> None:
     parts = first_children(document)
-    ref_doc = _required(parts, _REF_DOC, "Document")
+    ref_doc = required(parts, _REF_DOC, document)
     ref_parts = first_children(ref_doc)
-    kind = _required(ref_parts, _MSG_TYPE, "RefDoc").get("V")
+    kind = required(ref_parts, _MSG_TYPE, ref_doc).get("V")
     content = ref_parts.get(_CONTENT)
     if content is None:
         return
@@ -320,7 +314,8 @@ def _first_error(error: ValidationError) -> str:
 
 
 # ---------------------------------------------------------------- encoding
-# Writers return text (see xmltext); codec.encode parses the whole message once to validate it.
+# Writers return text (see digidialog.xml.text); codec.encode parses the whole message once
+# to validate it.
 
 
 def envelope_text(

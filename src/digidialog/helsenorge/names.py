@@ -1,6 +1,8 @@
-"""Namespaces and code systems of the national standards, in one place."""
+"""Namespaces and code systems of the national standards, and how a coded value is written."""
 
 from __future__ import annotations
+
+from digidialog.xml.text import esc_attr
 
 MSGHEAD = "http://www.kith.no/xmlstds/msghead/2006-05-24"
 DIALOG = "http://www.kith.no/xmlstds/dialog/2013-01-23"
@@ -12,7 +14,6 @@ FK1 = "http://www.kith.no/xmlstds/felleskomponent1"
 BASE64 = "http://www.kith.no/xmlstds/base64container"
 APPREC = "http://www.kith.no/xmlstds/apprec/2012-02-15"
 XHTML = "http://www.w3.org/1999/xhtml"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 MSGHEAD_MIG = "v1.2 2006-05-24"
 APPREC_MIG = "v1.1 2012-02-15"
@@ -23,10 +24,20 @@ PERSON_ID_TYPE = "2.16.578.1.12.4.1.1.8116"  # FNR, DNR
 REPRESENTATION_ROLE = "2.16.578.1.12.4.1.1.7611"  # FU, FO, VE
 YES_NO = "2.16.578.1.12.4.1.1.1101"
 NOTE_ROLE = "2.16.578.1.12.4.1.1.9057"  # 1 Forfatter
-APPREC_STATUS = "2.16.578.1.12.4.1.1.8258"
 APPREC_ERROR = "2.16.578.1.12.4.1.1.8221"
 
 
 def q(namespace: str, local: str) -> str:
     """Clark notation ``{namespace}local``."""
     return f"{{{namespace}}}{local}"
+
+
+def coded(tag: str, v: str, s: str | None = None, dn: str | None = None) -> str:
+    """A KITH coded value: ``<tag V=".." S=".." DN=".."/>``."""
+    parts = [f'<{tag} V="{esc_attr(v)}"']
+    if s is not None:
+        parts.append(f' S="{esc_attr(s)}"')
+    if dn is not None:
+        parts.append(f' DN="{esc_attr(dn)}"')
+    parts.append("/>")
+    return "".join(parts)

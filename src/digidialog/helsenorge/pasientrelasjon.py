@@ -10,9 +10,8 @@ from digidialog.domain import Relation
 from digidialog.errors import SchemaViolation
 from digidialog.helsenorge.message import Representative
 from digidialog.helsenorge.msghead import person_text, read_patient
-from digidialog.helsenorge.names import FK1, PASIENTRELASJON, REPRESENTATION_ROLE, q
-from digidialog.helsenorge.xmltext import coded
-from digidialog.helsenorge.xmltree import first_children, required, where
+from digidialog.helsenorge.names import FK1, PASIENTRELASJON, REPRESENTATION_ROLE, coded, q
+from digidialog.xml.tree import first_children, required, where
 
 
 def read_pasientrelasjon(root: etree._Element) -> Representative:

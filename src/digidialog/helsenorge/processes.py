@@ -162,8 +162,3 @@ def route_for(process: Process, code: str, *, reading: bool = False) -> Route:
             location="Dialogmelding",
         )
     return route
-
-
-def routes_for(function: Function) -> list[Route]:
-    """Every (process, code) pair that carries ``function``."""
-    return [r for r in ROUTES.values() if r.function is function]

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from digidialog.domain import OverviewEntry
 from digidialog.errors import SchemaViolation
-from digidialog.helsenorge.names import FK1, ORG_ID_TYPE, TJENESTEOVERSIKT, q
-from digidialog.helsenorge.xmltext import coded, leaf
-from digidialog.helsenorge.xmltree import child, need, need_text, text_of, where
+from digidialog.helsenorge.names import FK1, ORG_ID_TYPE, TJENESTEOVERSIKT, coded, q
+from digidialog.xml.text import leaf
+from digidialog.xml.tree import child, need, need_text, text_of, where
 
 
 def t(local: str) -> str:

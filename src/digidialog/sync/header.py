@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from digidialog.errors import DigidialogError
-from digidialog.helsenorge import Party, PortalMessage, xmlsafe
+from digidialog.helsenorge import Party, PortalMessage
 from digidialog.helsenorge.msghead import m, parse_timestamp, read_party
 from digidialog.helsenorge.names import MSGHEAD, q
+from digidialog.xml import safe
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Header:
 def peek_header(data: bytes) -> Header | None:
     """The MsgHead envelope of ``data`` if it can be read at all, else ``None``."""
     try:
-        root = xmlsafe.parse(data, max_markup=xmlsafe.MAX_MARKUP)
+        root = safe.parse(data, max_markup=safe.MAX_MARKUP)
         if root.tag != q(MSGHEAD, "MsgHead"):
             return None
         info = root.find(m("MsgInfo"))

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from digidialog.domain import Receipt as ApplicationReceipt
-from digidialog.domain import ReceiptError, ReceiptStatus
+from digidialog.domain import ApplicationReceipt, ReceiptError, ReceiptStatus
 from digidialog.domain.events import StaffMessage
 from digidialog.helsenorge import Conversation, Function, Party, Patient, PortalMessage, Process
 from digidialog.helsenorge.message import new_msg_id

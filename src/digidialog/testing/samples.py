@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from digidialog.domain import (
+    ApplicationReceipt,
     Appointment,
     AppointmentStatus,
     CancellationKind,
@@ -18,7 +19,6 @@ from digidialog.domain import (
     DigitalStatus,
     Frequency,
     OverviewEntry,
-    Receipt,
     ReceiptError,
     ReceiptStatus,
     Recurrence,
@@ -27,7 +27,6 @@ from digidialog.domain import (
 )
 from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge.message import (
-    Cancellation,
     Conversation,
     Function,
     Party,
@@ -173,14 +172,14 @@ def period_cancellation(sent: datetime, first_day: date, days: int) -> PortalMes
         Process.AVTALEAVBESTILLING, Function.CANCELLATION_REQUEST, "ART", sent,
         to_portal=False,
         on_behalf_of=RELATIVE,
-        cancellation=Cancellation(
-            kind=CancellationKind.PERIOD,
-            start=_at(first_day, 0),
-            end=_at(first_day + timedelta(days=days), 0),
-            service_ids=(HOME_NURSING_ID, PRACTICAL_HELP_ID),
-            reason="Mor er på ferie hos oss disse dagene.",
-            contact_her_id=HOME_NURSING.her_ids[1],
-        ),
+        cancellation={  # the JSON form: the envelope says whose request it is
+            "kind": CancellationKind.PERIOD,
+            "start": _at(first_day, 0),
+            "end": _at(first_day + timedelta(days=days), 0),
+            "service_ids": (HOME_NURSING_ID, PRACTICAL_HELP_ID),
+            "reason": "Mor er på ferie hos oss disse dagene.",
+            "contact_her_id": HOME_NURSING.her_ids[1],
+        },
     )
 
 
@@ -219,7 +218,7 @@ def receipt_for(
     return _message(
         Process.APPREC, Function.RECEIPT, "2" if error else "1", sent, to_portal=True,
         ack=False, sender=message.receiver, receiver=message.sender, patient=None,
-        receipt=Receipt(
+        receipt=ApplicationReceipt(
             status=ReceiptStatus.REJECTED if error else ReceiptStatus.OK,
             errors=(ReceiptError(code=error),) if error else (),
             original_msg_id=message.msg_id,

@@ -32,8 +32,8 @@ from digidialog.adapters.contract import (
     CitizenMessage,
     CitizenRecord,
     DigitalStatusUpdate,
+    EpjReceipt,
     PeriodCancellation,
-    Receipt,
     VendorService,
 )
 from digidialog.adapters.soap import CallPolicy
@@ -42,13 +42,12 @@ from digidialog.domain.events import EpjEvent
 from digidialog.domain.timezone import oslo_date
 from digidialog.errors import InvalidRequest, UnknownAppointment, UnknownCitizen
 from digidialog.log import get_logger
-from digidialog_cosdoc import commands
+from digidialog_cosdoc import outgoing
+from digidialog_cosdoc.appointments import AVTALE, read_avtale
 from digidialog_cosdoc.client import CosDocClient, mutual_tls_session
-from digidialog_cosdoc.events import EventReader
+from digidialog_cosdoc.feed import EventReader
 from digidialog_cosdoc.mapping import (
-    AVTALE,
     UnusableRecord,
-    read_avtale,
     read_pasient,
     read_pasient_nr,
     read_ref,
@@ -98,7 +97,7 @@ class CosDocAdapter:
 
     def services(self) -> list[VendorService]:
         """TJENESTER: every service, ``Digital`` J meaning open for digital dialog."""
-        root = self._client.utfor(Kommando.TJENESTER, commands.tjenester())
+        root = self._client.utfor(Kommando.TJENESTER, outgoing.tjenester())
         services: list[VendorService] = []
         for element in root.iterchildren(d("Tjeneste")):
             try:
@@ -114,7 +113,7 @@ class CosDocAdapter:
         return self._service_names or {}
 
     def _page(self, after: int) -> tuple[list[tuple[int, CitizenRecord]], int | None]:
-        root = self._client.utfor(Kommando.PASIENTER, commands.pasienter(after))
+        root = self._client.utfor(Kommando.PASIENTER, outgoing.pasienter(after))
         records: list[tuple[int, CitizenRecord]] = []
         last = after
         for element in root.iterchildren(d("Pasient")):
@@ -151,7 +150,7 @@ class CosDocAdapter:
             return []
 
         def ask(number: int) -> list[Appointment]:
-            document = commands.avtaler(number, oslo_date(start) - _ONE_DAY, oslo_date(end))
+            document = outgoing.avtaler(number, oslo_date(start) - _ONE_DAY, oslo_date(end))
             root = self._client.utfor(Kommando.AVTALER, document, not_found=UnknownCitizen)
             return self._own_appointments(root.iterchildren(AVTALE), number, start, end)
 
@@ -184,7 +183,7 @@ class CosDocAdapter:
         self._patients.load_all()
         names = self._names()
         unknown = 0
-        for number, appointment in self._client.export(commands.eksport_avtaler(day), names):
+        for number, appointment in self._client.export(outgoing.eksport_avtaler(day), names):
             national_id = self._patients.cached_national_id(number)
             if national_id is None:
                 unknown += 1
@@ -216,7 +215,7 @@ class CosDocAdapter:
         def send(_: int) -> int:
             numbered = [(self._patients.number_of(u.national_id), u.active, u.since)
                         for u in updates]
-            root = self._client.utfor(Kommando.DIGITAL_STATUS, commands.digital_status(numbered),
+            root = self._client.utfor(Kommando.DIGITAL_STATUS, outgoing.digital_status(numbered),
                                       not_found=UnknownCitizen)
             antall = (root.findtext(d("Antall")) or "").strip()
             if not antall.isdigit():
@@ -225,18 +224,18 @@ class CosDocAdapter:
 
         return self._for_citizens([u.national_id for u in updates], send)
 
-    def deliver_message(self, message: CitizenMessage) -> Receipt:
+    def deliver_message(self, message: CitizenMessage) -> EpjReceipt:
         """SEND_MELDING with our message id as EksternId; a repeat returns the first Ref."""
 
-        def send(number: int) -> Receipt:
+        def send(number: int) -> EpjReceipt:
             root = self._client.utfor(Kommando.SEND_MELDING,
-                                      commands.send_melding(message, number),
+                                      outgoing.send_melding(message, number),
                                       not_found=UnknownCitizen)
-            return Receipt(accepted=True, epj_reference=read_ref(root))
+            return EpjReceipt(accepted=True, epj_reference=read_ref(root))
 
         return self._for_citizen(message.citizen_id, send)
 
-    def register_cancellation(self, request: CancellationRequest) -> Receipt:
+    def register_cancellation(self, request: CancellationRequest) -> EpjReceipt:
         """AVBESTILL, natively for a period; EksternId is our request id.
 
         A single cancellation names CosDoc's AvtaleNr (our ``uid``); when it names
@@ -247,17 +246,17 @@ class CosDocAdapter:
             raise UnknownAppointment("the appointment is not a CosDoc AvtaleNr")
         services = list(request.service_ids) or [self._service_of(request.appointment_uid or "")]
 
-        def send(number: int) -> Receipt:
+        def send(number: int) -> EpjReceipt:
             root = self._client.utfor(
-                Kommando.AVBESTILL, commands.avbestill(request, number, services),
+                Kommando.AVBESTILL, outgoing.avbestill(request, number, services),
                 not_found=UnknownAppointment if single else UnknownCitizen,
             )
-            return Receipt(accepted=True, epj_reference=read_ref(root))
+            return EpjReceipt(accepted=True, epj_reference=read_ref(root))
 
         return self._for_citizen(request.citizen_id, send)
 
     def _service_of(self, avtale_nr: str) -> str:
-        document = commands.hent(Kommando.HENT_AVTALE, avtale_nr)
+        document = outgoing.hent(Kommando.HENT_AVTALE, avtale_nr)
         root = self._client.utfor(Kommando.HENT_AVTALE, document, not_found=UnknownAppointment)
         avtale = root.find(AVTALE)
         if avtale is None:
@@ -270,7 +269,7 @@ class CosDocAdapter:
     # ------------------------------------------------------------ patients
 
     def _finn_pasient(self, national_id: str) -> int:
-        root = self._client.utfor(Kommando.FINN_PASIENT, commands.finn_pasient(national_id),
+        root = self._client.utfor(Kommando.FINN_PASIENT, outgoing.finn_pasient(national_id),
                                   not_found=UnknownCitizen)
         return read_pasient_nr(root)
 

@@ -8,7 +8,7 @@ so nothing is lost and nothing becomes ``?``. A carriage return is written as
 ``&#13;`` for the same reason (a parser would otherwise fold it into a line
 feed).
 
-Reading goes through :func:`digidialog.helsenorge.xmlsafe.parse` (no DTD, no
+Reading goes through :func:`digidialog.xml.safe.parse` (no DTD, no
 entities, no network, size and depth limits). A document whose root is not
 the command it answers is refused.
 """
@@ -24,8 +24,8 @@ from typing import Union, cast
 from lxml import etree
 
 from digidialog.errors import DigidialogError, InvalidRequest, MalformedReply
-from digidialog.helsenorge import xmlsafe
-from digidialog.helsenorge.xmltree import root_element
+from digidialog.xml import safe
+from digidialog.xml.tree import root_element
 from digidialog_cosdoc.wire import (
     ANSWER_XSD,
     DOCUMENT_ENCODING,
@@ -78,7 +78,7 @@ def _append(parent: etree._Element, fields: Sequence[Field]) -> None:
 def read(data: bytes, kommando: Kommando | str) -> etree._Element:
     """The root of a document answering ``kommando``, parsed with every hardening on."""
     try:
-        root = xmlsafe.parse(data)
+        root = safe.parse(data)
     except DigidialogError as error:
         raise MalformedReply(f"the {kommando} document is not usable XML: {error}") from None
     if root.tag != d(str(kommando)):

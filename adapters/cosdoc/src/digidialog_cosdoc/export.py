@@ -23,7 +23,7 @@ from lxml import etree
 from digidialog.domain import Appointment
 from digidialog.errors import MalformedReply
 from digidialog.log import get_logger
-from digidialog_cosdoc.mapping import AVTALE, UnusableRecord, read_avtale
+from digidialog_cosdoc.appointments import AVTALE, UnusableRecord, read_avtale
 from digidialog_cosdoc.stream import pull_parser, refuse_doctype
 from digidialog_cosdoc.wire import Kommando, d
 

@@ -14,20 +14,17 @@ to say which pass through the repeated autumn hour it means. So:
   first pass: one hour earlier); nothing we send can fall in the spring gap,
   since it is made from a real instant.
 
-Conversions are cached: the same few thousand (date, time) pairs occur over
-and over in a day's appointments, and zoneinfo arithmetic is the costliest
-step of mapping one.
+The conversion is the domain's one Oslo wall-clock conversion
+(:func:`digidialog.domain.timezone.from_oslo_wall_clock`).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from digidialog.domain.timezone import OSLO, from_oslo_wall_clock, is_nonexistent_local, to_oslo
+from digidialog.domain.timezone import from_oslo_wall_clock, from_oslo_wall_clock_text, to_oslo
 from digidialog_cosdoc.wire import read_date
 
-_CACHE_LIMIT = 200_000
-cached_instants: dict[tuple[str, str], datetime] = {}
 _ONE_MINUTE = timedelta(minutes=1)
 
 
@@ -45,24 +42,17 @@ def read_clock(text: str | None, *, seconds: bool = False) -> time:
 
 def wall_clock_instant(day: date, clock: time) -> datetime:
     """The instant (UTC) of an Oslo wall-clock time: first pass; a gap time moved past the gap."""
-    naive = datetime.combine(day, clock)
-    if is_nonexistent_local(naive):
-        # fold=0 in a gap takes the offset from before the change (PEP 495): 02:30 -> 03:30 CEST.
-        return naive.replace(tzinfo=OSLO).astimezone(UTC)
-    return from_oslo_wall_clock(naive, first_occurrence=True)
+    return from_oslo_wall_clock(datetime.combine(day, clock), shift_skipped=True)
 
 
 def instant(dato: str, kl: str) -> datetime:
-    """The instant of CosDoc's ``Dato`` and ``HH:MM`` (or ``HH:MM:SS``), cached;
-    :class:`ValueError` if malformed."""
-    key = (dato, kl)
-    found = cached_instants.get(key)
-    if found is None:
-        found = wall_clock_instant(read_date(dato), read_clock(kl, seconds=len(kl) == 8))
-        if len(cached_instants) >= _CACHE_LIMIT:
-            cached_instants.clear()
-        cached_instants[key] = found
-    return found
+    """The instant of CosDoc's ``Dato`` and ``HH:MM`` (or ``HH:MM:SS``), as
+    :func:`wall_clock_instant` reads it; :class:`ValueError` if malformed."""
+    # The domain checks the date and the rest of the shape (once per text: it is cached).
+    if len(dato) != 10 or not (len(kl) == 5 or (len(kl) == 8 and kl[5] == ":")):
+        raise ValueError("a date or clock time is not YYYY-MM-DD and HH:MM")
+    # Positional flags (first pass, shift_skipped) keep the cached call cheap.
+    return from_oslo_wall_clock_text(f"{dato}T{kl}", True, True)
 
 
 def next_day(dato: str) -> str:

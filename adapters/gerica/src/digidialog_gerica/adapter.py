@@ -3,7 +3,7 @@
 Requests are built by zeep from the project's WSDL (with the WS-Security
 UsernameToken header) and sent by the shared :class:`SoapEndpoint`, which
 limits, parses and retries; answers are mapped to the domain straight from
-the lxml tree (:mod:`.mapping`, :mod:`.avtaler`, :mod:`.feed`).
+the lxml tree (:mod:`.mapping`, :mod:`.appointments`, :mod:`.feed`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from digidialog.adapters.contract import (
     CitizenMessage,
     CitizenRecord,
     DigitalStatusUpdate,
+    EpjReceipt,
     PeriodCancellation,
-    Receipt,
     VendorService,
 )
 from digidialog.adapters.soap import (
@@ -226,11 +226,11 @@ class GericaAdapter:
 
     # ------------------------------------------------------------------ writes
 
-    def deliver_message(self, message: CitizenMessage) -> Receipt:
+    def deliver_message(self, message: CitizenMessage) -> EpjReceipt:
         """LeverMelding; Gerica answers a repeated MeldingId with the first Kvittering."""
         return _receipt(self._call(Operation.LEVER_MELDING, **outgoing.message(message)))
 
-    def register_cancellation(self, request: CancellationRequest) -> Receipt:
+    def register_cancellation(self, request: CancellationRequest) -> EpjReceipt:
         """RegistrerAvbestilling, single or period (Gerica cancels periods itself)."""
         self._cancellations.remember(request.request_id, request.citizen_id)
         return _receipt(self._call(Operation.REGISTRER_AVBESTILLING,
@@ -245,12 +245,12 @@ class GericaAdapter:
         self._session.close()
 
 
-def _receipt(svar: etree._Element) -> Receipt:
+def _receipt(svar: etree._Element) -> EpjReceipt:
     kvittering = next(svar.iterchildren(NS + "Kvittering"), None)
     if kvittering is None:
         raise MalformedReply("Gerica answered without a Kvittering")
     values = mapping.children_text(kvittering, ("Mottatt", "EpjReferanse"))
-    return Receipt(
+    return EpjReceipt(
         accepted=parse_boolean(values["Mottatt"], "Kvittering/Mottatt"),
         epj_reference=values["EpjReferanse"] or None,
     )

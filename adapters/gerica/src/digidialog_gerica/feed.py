@@ -36,7 +36,7 @@ from digidialog.domain.events import (
     VisitCompleted,
 )
 from digidialog.errors import MalformedReply
-from digidialog_gerica.avtaler import read_avtaler
+from digidialog_gerica.appointments import read_avtaler
 from digidialog_gerica.mapping import children_text, required
 from digidialog_gerica.wire import NS, parse_boolean, parse_instant, parse_integer
 

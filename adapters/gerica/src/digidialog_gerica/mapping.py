@@ -1,7 +1,7 @@
 """Gerica's answers, as lxml elements, straight into domain objects.
 
 No zeep deserialisation: each answer wrapper is read by one pass over its
-children. Appointments, the hot path, are read by :mod:`.avtaler`; the
+children. Appointments, the hot path, are read by :mod:`.appointments`; the
 change feed by :mod:`.feed`; services, citizens and pages here.
 
 The reader is lenient where the contract allows it to be (elements it does
@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from digidialog.adapters.contract import CitizenRecord, VendorService
 from digidialog.domain import Appointment
 from digidialog.errors import MalformedReply
-from digidialog_gerica.avtaler import read_avtaler
+from digidialog_gerica.appointments import read_avtaler
 from digidialog_gerica.wire import NS, parse_boolean, parse_integer
 
 _AVTALE = NS + "Avtale"

@@ -157,14 +157,6 @@ def _parse_instant_slowly(text: str, what: str) -> datetime:
         raise MalformedReply(f"Gerica sent {what} that is not an xs:dateTime") from None
 
 
-def parse_date(text: str | None, what: str) -> date:
-    """An ``xs:date``."""
-    try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
-        raise MalformedReply(f"Gerica sent {what} that is not an xs:date") from None
-
-
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 

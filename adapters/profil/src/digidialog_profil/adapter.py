@@ -36,8 +36,8 @@ from digidialog.adapters.contract import (
     CitizenMessage,
     CitizenRecord,
     DigitalStatusUpdate,
+    EpjReceipt,
     PeriodCancellation,
-    Receipt,
     VendorService,
 )
 from digidialog.adapters.registry import AdapterSettings
@@ -48,21 +48,19 @@ from digidialog.adapters.soap import (
     load_client,
     new_session,
 )
-from digidialog.domain import Appointment, CancellationKind, CancellationRequest, OnBehalfOf
+from digidialog.domain import Appointment, CancellationKind, CancellationRequest
 from digidialog.domain.events import StaffMessage, StaffMessageWritten
-from digidialog.domain.national_id import inspect_national_id
 from digidialog.errors import (
     FatalError,
-    InvalidRequest,
     MalformedReply,
     UnknownAppointment,
     VendorRejected,
 )
 from digidialog.log import get_logger
-from digidialog_profil import cancellation, mapping, visits
+from digidialog_profil import cancellation, mapping, outgoing
+from digidialog_profil.appointments import single_visit, visits_page
 from digidialog_profil.faults import map_fault, narrow
 from digidialog_profil.feed import OUTBOX_FULL, Feed, local_check, outbox_sweep
-from digidialog_profil.localtime import wire_param
 from digidialog_profil.push import DEFAULT_PATH, NotifyEndpoint, PushServer
 from digidialog_profil.store import EventStore
 from digidialog_profil.wire import CITIZEN_WSDL, MAX_OUTBOX_COUNT, SERVICE_PATH, action, schema_file
@@ -142,21 +140,17 @@ class ProfilAdapter:
 
     def citizens(self, service_code: str | None = None) -> Iterator[CitizenRecord]:
         """GetClients (one answer, Profil does not page it), optionally for one service."""
-        params = {} if service_code is None else {"ServiceId": _service_id(service_code)}
-        yield from mapping.citizens(self._call("GetClients", **params))
+        yield from mapping.citizens(self._call("GetClients", **outgoing.clients(service_code)))
 
     def appointments(self, citizen_id: str, start: datetime, end: datetime) -> list[Appointment]:
         """GetVisits over every ContinuationToken page; times converted from Oslo wall clock."""
-        if end < start:
-            raise InvalidRequest("the period ends before it starts")
-        query = {"NationalId": _national_id(citizen_id),
-                 "From": wire_param(start), "To": wire_param(end)}
+        query = outgoing.visits(citizen_id, start, end)
         found: dict[str, Appointment] = {}
         seen: set[str] = set()
         token: str | None = None
         for _ in range(MAX_PAGES):
             reply = self._call("GetVisits", **query, ContinuationToken=token)
-            page, token = visits.visits_page(reply, citizen_id)
+            page, token = visits_page(reply, citizen_id)
             for appointment in page:
                 found[appointment.uid] = appointment  # a visit moved between pages counts once
             if token is None:
@@ -171,7 +165,7 @@ class ProfilAdapter:
     def visit(self, visit_id: int) -> tuple[Appointment, str] | None:
         """GetVisit: the visit and its owner, or None when Profil no longer knows it."""
         try:
-            return visits.single_visit(self._call("GetVisit", VisitId=visit_id))
+            return single_visit(self._call("GetVisit", VisitId=visit_id))
         except UnknownAppointment:
             return None
 
@@ -201,34 +195,22 @@ class ProfilAdapter:
         """SetDigitalStatus for all updates in one call; Profil's count of updated clients."""
         if not updates:
             return 0
-        statuses = [{"NationalId": u.national_id, "Active": u.active, "ActiveFrom": u.since}
-                    for u in updates]
-        return mapping.integer(self._call("SetDigitalStatus", ClientStatus=statuses), "Updated")
+        reply = self._call("SetDigitalStatus", **outgoing.digital_status(updates))
+        return mapping.integer(reply, "Updated")
 
-    def deliver_message(self, message: CitizenMessage) -> Receipt:
+    def deliver_message(self, message: CitizenMessage) -> EpjReceipt:
         """PostInboxMessage, idempotent on our message id (Profil's ExternalId)."""
-        inbox = {
-            "ExternalId": message.message_id,
-            "ThreadExternalId": message.thread_id,
-            "InReplyTo": message.in_reply_to,
-            "ServiceId": _service_id(message.service_code),
-            "NationalId": message.citizen_id,
-            "Subject": message.subject or "",
-            "Body": message.body,
-            "SentAt": wire_param(message.sent_at),
-            "OnBehalfOf": _person(message.on_behalf_of),
-        }
-        reply = self._call("PostInboxMessage", InboxMessage=inbox)
-        return Receipt(accepted=True, epj_reference=str(mapping.integer(reply, "MessageId")))
+        reply = self._call("PostInboxMessage", **outgoing.inbox_message(message))
+        return EpjReceipt(accepted=True, epj_reference=str(mapping.integer(reply, "MessageId")))
 
-    def register_cancellation(self, request: CancellationRequest) -> Receipt:
+    def register_cancellation(self, request: CancellationRequest) -> EpjReceipt:
         """One CancelVisit per visit (a period is expanded first); the answer comes as one event.
 
         The expansion is stored before the first call, so a repeated request
         repeats the same calls (each idempotent on its ExternalId) and a
         decision pushed at once finds the request it belongs to.
         """
-        _national_id(request.citizen_id)
+        outgoing.national_id(request.citizen_id)
         plan = self.store.planned(request.request_id)
         if plan is None:
             if request.kind is CancellationKind.SINGLE:
@@ -245,8 +227,7 @@ class ProfilAdapter:
                 continue
             external_id = cancellation.external_id(request.request_id, visit_id)
             try:
-                self._call("CancelVisit", ExternalId=external_id, VisitId=visit_id,
-                           Reason=request.reason, RequestedBy=_person(request.requested_by))
+                self._call("CancelVisit", **outgoing.cancel_visit(request, visit_id, external_id))
             except VendorRejected as error:
                 if error.code is None:
                     raise  # our own request could not be built: not Profil's answer
@@ -259,7 +240,7 @@ class ProfilAdapter:
         # (refused, or no visit at all), no pushed event would ever complete it: this
         # stored check does, and it is harmless when Profil's decisions complete it.
         local_check(self.store, request.request_id, request.citizen_id)
-        return Receipt(accepted=True, epj_reference=",".join(str(v) for v, _ in plan) or None)
+        return EpjReceipt(accepted=True, epj_reference=",".join(str(v) for v, _ in plan) or None)
 
     def push_endpoint(self) -> NotifyEndpoint | None:
         """The NotifyEvent endpoint for the daemon to host, when push credentials are set.
@@ -300,23 +281,3 @@ def _push_server(options: dict[str, Any], store: EventStore) -> PushServer | Non
     except (ValueError, OSError) as error:
         raise FatalError(f"the Profil push endpoint cannot listen on {listen}: {error}") from None
 
-
-def _national_id(value: str) -> str:
-    try:
-        inspect_national_id(value)
-    except ValueError:
-        raise InvalidRequest("the citizen's national id is not valid") from None
-    return value
-
-
-def _service_id(code: str) -> int:
-    if not code.isascii() or not code.isdigit():
-        raise InvalidRequest("Profil service codes are numbers (ServiceId)")
-    return int(code)
-
-
-def _person(on_behalf_of: OnBehalfOf | None) -> dict[str, str] | None:
-    if on_behalf_of is None:
-        return None
-    person = on_behalf_of.person
-    return {"NationalId": person.national_id, "FullName": person.full_name}

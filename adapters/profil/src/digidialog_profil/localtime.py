@@ -7,21 +7,18 @@ the first pass. A time in the hour skipped when summer time starts does not
 exist: Profil answers it with ``p:Invalid``, so we refuse to send one, and a
 reply holding one is broken.
 
-The decisions themselves are :mod:`digidialog.domain.timezone`'s; this module
-only memoises them per local hour, because a 500-visit reply holds a thousand
-timestamps and the zone lookup is most of their cost. The memo is exact
-because Europe/Oslo changes its offset only on whole hours (a test walks every
-transition in the tz database to keep that true).
+The conversion is the domain's one Oslo wall-clock conversion
+(:func:`digidialog.domain.timezone.from_oslo_wall_clock_text`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from lxml import etree
 
 from digidialog.domain.timezone import (
-    from_oslo_wall_clock,
+    from_oslo_wall_clock_text,
     is_ambiguous_local,
     is_nonexistent_local,
     is_second_occurrence,
@@ -31,13 +28,6 @@ from digidialog.errors import InvalidRequest, MalformedReply
 
 _FALSE = frozenset({"false", "0"})
 _TRUE = frozenset({"true", "1"})
-# Two marks, told apart from real offsets by identity (is), never by value.
-_SKIPPED = timedelta(0)  # the hour skipped in spring
-_AMBIGUOUS = timedelta(-1)  # the repeated autumn hour: isDst decides
-
-# Local hour ("YYYY-MM-DDTHH") -> its UTC offset, or one of the two marks above.
-_offsets: dict[str, timedelta] = {}
-_MEMO_LIMIT = 100_000
 
 
 def local_instant(element: etree._Element) -> datetime:
@@ -49,53 +39,28 @@ def local_instant(element: etree._Element) -> datetime:
     the one place it means anything.
     """
     text = element.text or ""
-    try:
-        offset = _offsets[text[:13]]
-    except KeyError:
-        offset = _learn(text)
-    if offset is _AMBIGUOUS:
-        offset = _autumn_offset(text, element.get("isDst"))
-    elif offset is _SKIPPED:
-        raise MalformedReply("a timestamp falls in the hour skipped when summer time starts")
-    if len(text) < 19:
-        raise MalformedReply("a timestamp lacks its seconds")
-    try:
-        # Read as if it were UTC, then take the hour's offset away. A text that carries
-        # its own offset or a Z cannot be read with a second one, so it is refused here.
-        return datetime.fromisoformat(text + "+00:00") - offset
-    except ValueError:
-        raise MalformedReply("a timestamp is not an offset-free local date and time") from None
-
-
-def _learn(text: str) -> timedelta:
-    """The offset (or mark) of a timestamp's local hour, remembered for the next one."""
-    if len(text) < 19 or text[4] != "-" or text[10] != "T" or text[13] != ":":
+    if len(text) < 19:  # seconds are required; the domain checks the rest of the shape
         raise MalformedReply("a timestamp is not a local date and time (YYYY-MM-DDTHH:MM:SS)")
     try:
-        hour = datetime.fromisoformat(text[:13] + ":00:00")
-    except ValueError:
-        raise MalformedReply("a timestamp is not a valid date and time") from None
-    if is_nonexistent_local(hour):
-        offset = _SKIPPED
-    elif is_ambiguous_local(hour):
-        offset = _AMBIGUOUS
-    else:
-        offset = hour - from_oslo_wall_clock(hour).replace(tzinfo=None)
-    if len(_offsets) >= _MEMO_LIMIT:
-        _offsets.clear()
-    _offsets[text[:13]] = offset
-    return offset
+        return from_oslo_wall_clock_text(text, _first_pass(element.get("isDst"), text))
+    except ValueError as error:
+        raise MalformedReply(f"a timestamp is refused: {error}") from None
 
 
-def _autumn_offset(text: str, is_dst: str | None) -> timedelta:
+def _first_pass(is_dst: str | None, text: str) -> bool:
+    """What ``isDst`` says: the first pass (summer time) unless it is false; no attribute
+    means the first pass. Nonsense is refused only where it would decide something."""
     if is_dst is None or is_dst in _TRUE:
-        first = True  # Profil: no attribute in that hour means the first pass
-    elif is_dst in _FALSE:
-        first = False
-    else:
+        return True
+    if is_dst in _FALSE:
+        return False
+    try:
+        ambiguous = is_ambiguous_local(datetime.fromisoformat(text))
+    except ValueError:
+        return True  # the text itself is refused next
+    if ambiguous:
         raise MalformedReply("isDst is not a boolean")
-    hour = datetime.fromisoformat(text[:13] + ":00:00")
-    return hour - from_oslo_wall_clock(hour, first_occurrence=first).replace(tzinfo=None)
+    return True
 
 
 def to_wire(value: datetime) -> tuple[str, bool | None]:
@@ -124,9 +89,3 @@ def wire_param(value: datetime) -> str | dict[str, object]:
     if is_dst is None:
         return text
     return {"_value_1": text, "isDst": is_dst}
-
-
-def wire_attributes(value: datetime) -> tuple[str, dict[str, str]]:
-    """An instant as element text and attributes, for XML built without zeep."""
-    text, is_dst = to_wire(value)
-    return text, ({} if is_dst is None else {"isDst": "true" if is_dst else "false"})

@@ -1,7 +1,7 @@
 """Profil's other replies to domain objects, and NotifyEvent to a stored event.
 
 Services, clients, outbox messages and single numbers are read straight from
-the lxml tree (visits, the hot path, are in :mod:`digidialog_profil.visits`).
+the lxml tree (visits, the hot path, are in :mod:`digidialog_profil.appointments`).
 A reply that breaks the contract is a :class:`MalformedReply` naming the
 element, never its content.
 """
@@ -18,8 +18,8 @@ from digidialog.adapters.contract import CitizenRecord, VendorService
 from digidialog.domain.events import StaffMessage
 from digidialog.domain.national_id import inspect_national_id
 from digidialog.errors import MalformedReply
+from digidialog_profil.appointments import number
 from digidialog_profil.localtime import local_instant
-from digidialog_profil.visits import number
 from digidialog_profil.wire import WIRE_EVENT_TYPES, EventType, tag
 
 _SERVICE_ID = tag("ServiceId")

@@ -40,8 +40,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from lxml import etree
 
 from digidialog.errors import DigidialogError
-from digidialog.helsenorge import xmlsafe
 from digidialog.log import get_logger
+from digidialog.xml import safe
 from digidialog_profil.faults import Subcode, fault_code_of, fault_envelope, http_status_of
 from digidialog_profil.mapping import pushed_event
 from digidialog_profil.store import EventStore
@@ -138,7 +138,7 @@ class NotifyEndpoint:
     def accept(self, body: bytes) -> Reply:
         """Check one NotifyEvent envelope, store the event, and answer."""
         try:
-            envelope = xmlsafe.parse(body, max_bytes=self.max_bytes)
+            envelope = safe.parse(body, max_bytes=self.max_bytes)
         except DigidialogError as error:
             return _fault(Subcode.INVALID, f"not a usable XML message: {error}")
         element = _notify_element(envelope)

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from digidialog.domain import DigitalStatus, Receipt, ReceiptError, ReceiptStatus
+from digidialog.domain import ApplicationReceipt, DigitalStatus, ReceiptError, ReceiptStatus
 from digidialog.domain.attachments import Attachment
 from digidialog.helsenorge.message import (
-    Cancellation,
     Conversation,
     Function,
     Party,
@@ -97,12 +96,15 @@ def citizen_reply(
 
 def cancellation_request(
     sender: Party, receiver: Party, citizen: CitizenLike, at: datetime,
-    cancellation: Cancellation, *, on_behalf_of: Representative | None = None,
+    cancellation: Mapping[str, object], *, on_behalf_of: Representative | None = None,
     process: Process = Process.AVTALEAVBESTILLING,
 ) -> PortalMessage:
     """ART: cancel one visit, or every visit of some services in a period (the convention).
 
-    ``process`` may also be Timereservasjon, whose AvbestillAvtale carries the same ART.
+    ``cancellation`` is in the JSON form (``kind``, ``start``, ``end``, ``service_ids``,
+    ``reason``, ``uid``, ``series``, ``contact_her_id``); the message makes it the
+    domain's request. ``process`` may also be Timereservasjon, whose AvbestillAvtale
+    carries the same ART.
     """
     return _message(
         process, Function.CANCELLATION_REQUEST, "ART", generated_at=at, sender=sender,
@@ -144,7 +146,7 @@ def receipt(
     return _message(
         Process.APPREC, Function.RECEIPT, "2" if error else "1", generated_at=at, ack=False,
         sender=sender, receiver=original.sender,
-        receipt=Receipt(
+        receipt=ApplicationReceipt(
             status=ReceiptStatus.REJECTED if error else ReceiptStatus.OK, errors=errors,
             original_msg_id=original.msg_id, original_process=original.process,
             original_issued_at=original.generated_at,

@@ -20,7 +20,7 @@ from typing import Self
 from digidialog.domain import CancellationKind, DigitalStatus
 from digidialog.domain.attachments import Attachment
 from digidialog.helsenorge import encode
-from digidialog.helsenorge.message import Cancellation, Party, PortalMessage, Representative
+from digidialog.helsenorge.message import Party, PortalMessage, Representative
 from digidialog.helsenorge.processes import Process
 from digidialog.transport.base import (
     APPREC_SUBJECT,
@@ -158,8 +158,8 @@ class PortalSimulator(Queries):
         on_behalf_of: Representative | None = None, process: Process = Process.AVTALEAVBESTILLING,
     ) -> Sent:
         """Cancel one visit (ART with its uid, times and the service as contact)."""
-        cancellation = Cancellation(kind=CancellationKind.SINGLE, start=start, end=end, uid=uid,
-                                    series=series, reason=reason, contact_her_id=service)
+        cancellation = {"kind": CancellationKind.SINGLE, "start": start, "end": end, "uid": uid,
+                        "series": series, "reason": reason, "contact_her_id": service}
         return self.send_message(build.cancellation_request(
             self.portal, self._party(municipality, service), citizen, self._clock(),
             cancellation, on_behalf_of=on_behalf_of, process=process))
@@ -170,9 +170,9 @@ class PortalSimulator(Queries):
         on_behalf_of: Representative | None = None, process: Process = Process.AVTALEAVBESTILLING,
     ) -> Sent:
         """Cancel every visit of ``service_ids`` from ``start`` to ``end`` (period convention)."""
-        cancellation = Cancellation(kind=CancellationKind.PERIOD, start=start, end=end,
-                                    service_ids=tuple(service_ids), reason=reason,
-                                    contact_her_id=service)
+        cancellation = {"kind": CancellationKind.PERIOD, "start": start, "end": end,
+                        "service_ids": tuple(service_ids), "reason": reason,
+                        "contact_her_id": service}
         return self.send_message(build.cancellation_request(
             self.portal, self._party(municipality, service), citizen, self._clock(),
             cancellation, on_behalf_of=on_behalf_of, process=process))

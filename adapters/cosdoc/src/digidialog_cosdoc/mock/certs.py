@@ -196,11 +196,3 @@ def server_context(files: CertificateFiles) -> ssl.SSLContext:
     context.load_verify_locations(cafile=files.ca)
     context.verify_mode = ssl.CERT_REQUIRED
     return context
-
-
-def client_context(ca: Path, cert: Path, key: Path) -> ssl.SSLContext:
-    """A client TLS context presenting ``cert`` and trusting only ``ca`` for the server."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca))
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert, key)
-    return context

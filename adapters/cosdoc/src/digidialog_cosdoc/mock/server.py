@@ -37,9 +37,9 @@ from lxml import etree
 from werkzeug.wrappers import Request, Response
 
 from digidialog.errors import DigidialogError
-from digidialog.helsenorge import xmlsafe
-from digidialog.helsenorge.xmltree import root_element
 from digidialog.testing.mockbase import Fault, MockEpj
+from digidialog.xml import safe
+from digidialog.xml.tree import root_element
 from digidialog_cosdoc.documents import envelope_schema, problems, request_schema
 from digidialog_cosdoc.mock import certs
 from digidialog_cosdoc.mock.answers import HANDLERS, Answer, invalid
@@ -155,7 +155,7 @@ class CosDocMock(MockEpj):
         if request.method != "POST" or action != SOAP_ACTION or media != "text/xml":
             return self._record(operation, request, soap_fault("expected a SOAP 1.1 Utfor POST"))
         try:
-            envelope = xmlsafe.parse(body)
+            envelope = safe.parse(body)
         except DigidialogError:
             return self._record(operation, request, soap_fault("the envelope is not well-formed"))
         utfor = envelope.find(f"{{{_SOAP}}}Body/{i('Utfor')}")
@@ -182,7 +182,7 @@ class CosDocMock(MockEpj):
     def _request_document(text: str, kommando: Kommando) -> etree._Element | Answer:
         try:
             data = base64.b64decode("".join(text.split()), validate=True)
-            root = xmlsafe.parse(data)
+            root = safe.parse(data)
         except (ValueError, DigidialogError):
             return invalid("Dokument er ikke base64 av et XML-dokument")
         if root.tag != d(kommando):

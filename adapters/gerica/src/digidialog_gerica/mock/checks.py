@@ -15,7 +15,7 @@ from lxml import etree
 from werkzeug.wrappers import Request
 
 from digidialog.errors import DigidialogError
-from digidialog.helsenorge import xmlsafe
+from digidialog.xml import safe
 from digidialog_gerica.mock.records import GericaFault
 from digidialog_gerica.mock.render import SOAP
 from digidialog_gerica.wire import PLAIN_TEXT_TYPE, WSSE, FaultCode, Operation, message_schema
@@ -32,7 +32,7 @@ def read_request(request: Request, operation: str, body: bytes, username: str, p
     if request.mimetype != "text/xml":
         raise GericaFault(None, "Content-Type must be text/xml (SOAP 1.1)")
     try:
-        envelope = xmlsafe.parse(body, max_bytes=MAX_REQUEST_BYTES)
+        envelope = safe.parse(body, max_bytes=MAX_REQUEST_BYTES)
     except DigidialogError as error:
         raise GericaFault(None, f"The request is not well-formed XML: {error}") from None
     if envelope.tag != f"{{{SOAP}}}Envelope":

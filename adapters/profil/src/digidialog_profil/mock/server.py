@@ -32,9 +32,9 @@ from lxml import etree
 from werkzeug.wrappers import Request, Response
 
 from digidialog.errors import DigidialogError
-from digidialog.helsenorge import xmlsafe
 from digidialog.testing import seed
 from digidialog.testing.mockbase import Fault, MockEpj
+from digidialog.xml import safe
 from digidialog_profil.faults import fault_code_of, fault_envelope, http_status_of
 from digidialog_profil.mock import wire as wire_xml
 from digidialog_profil.mock.push import EXCHANGES_KEPT, Exchange, Pusher, PushTarget
@@ -127,7 +127,7 @@ class ProfilMock(MockEpj):
         if operation not in OPERATIONS:
             raise MockFault("Invalid", "the action names no CitizenDialog operation")
         try:
-            envelope = xmlsafe.parse(body)
+            envelope = safe.parse(body)
         except DigidialogError:
             raise MockFault("Invalid", "the request is not well-formed XML") from None
         soap_body = envelope.find(f"{{{SOAP_NS}}}Body")

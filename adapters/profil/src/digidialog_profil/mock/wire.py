@@ -19,7 +19,7 @@ from digidialog.domain.timezone import (
     to_oslo,
 )
 from digidialog.errors import DigidialogError
-from digidialog.helsenorge import xmlsafe
+from digidialog.xml import safe
 from digidialog_profil.mock.state import Client, MockFault, OutboxEntry, Service, Visit
 from digidialog_profil.wire import NAMESPACE, SOAP_NS, tag
 
@@ -196,7 +196,7 @@ def notify_event(event_id: str, event_type: str, occurred_at: datetime, national
 def accepted(reply: bytes) -> bool:
     """Whether a NotifyEvent reply is ``NotifyEventResponse/Accepted = true``."""
     try:
-        root = xmlsafe.parse(reply, max_bytes=64 * 1024)
+        root = safe.parse(reply, max_bytes=64 * 1024)
     except DigidialogError:
         return False
     found = root.findtext(f"{{{SOAP_NS}}}Body/{tag('NotifyEventResponse')}/{tag('Accepted')}")

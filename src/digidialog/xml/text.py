@@ -1,8 +1,8 @@
-"""Writing XML as text: the codecs' writers build strings, parsed once to validate.
+"""Writing XML as text: writers build strings, parsed once to validate.
 
 Building a tree element by element through lxml costs about a microsecond per
 element from Python; libxml2 builds the same tree from text more than ten
-times faster. So the writers produce text with these helpers, and
+times faster. So the Helsenorge writers produce text with these helpers, and
 :func:`digidialog.helsenorge.codec.encode` parses it once to validate it
 against the schemas before handing the same bytes out.
 
@@ -53,13 +53,3 @@ def leaf(tag: str, value: str) -> str:
     """``<tag>value</tag>`` with the value escaped."""
     return f"<{tag}>{esc(value)}</{tag}>"
 
-
-def coded(tag: str, v: str, s: str | None = None, dn: str | None = None) -> str:
-    """A KITH coded value: ``<tag V=".." S=".." DN=".."/>``."""
-    parts = [f'<{tag} V="{esc_attr(v)}"']
-    if s is not None:
-        parts.append(f' S="{esc_attr(s)}"')
-    if dn is not None:
-        parts.append(f' DN="{esc_attr(dn)}"')
-    parts.append("/>")
-    return "".join(parts)

@@ -1,4 +1,4 @@
-"""Small helpers for reading element trees, shared by every codec (writers build text)."""
+"""Small helpers for reading and making element trees, shared by the codecs and the adapters."""
 
 from __future__ import annotations
 

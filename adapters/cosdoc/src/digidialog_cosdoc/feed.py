@@ -40,14 +40,13 @@ from digidialog.domain.events import (
 )
 from digidialog.errors import MalformedReply, UnknownAppointment, VendorRejected
 from digidialog.log import get_logger
-from digidialog_cosdoc import commands
+from digidialog_cosdoc import outgoing
+from digidialog_cosdoc.appointments import AVTALE, read_avtale
 from digidialog_cosdoc.client import CosDocClient
 from digidialog_cosdoc.mapping import (
-    AVTALE,
     Hendelse,
     UnusableRecord,
     read_avbestillingssvar,
-    read_avtale,
     read_hendelse,
     read_melding,
 )
@@ -70,7 +69,7 @@ class EventReader:
     def read(self, after: int, limit: int) -> tuple[list[EpjEvent], int, bool]:
         """Events after Id ``after``: the events, the last Id read, whether the page was full."""
         most = max(1, min(limit, 1000))
-        root = self._client.utfor(Kommando.HENDELSER, commands.hendelser(after, most))
+        root = self._client.utfor(Kommando.HENDELSER, outgoing.hendelser(after, most))
         events: list[EpjEvent] = []
         last = after
         count = 0
@@ -143,7 +142,7 @@ class EventReader:
 
     def _fetch(self, kommando: Kommando, ref: str) -> etree._Element:
         not_found = UnknownAppointment if kommando is Kommando.HENT_AVTALE else VendorRejected
-        return self._client.utfor(kommando, commands.hent(kommando, ref), not_found=not_found)
+        return self._client.utfor(kommando, outgoing.hent(kommando, ref), not_found=not_found)
 
 
 def _same_patient(hendelse: Hendelse, owner: int) -> None:

@@ -1,4 +1,4 @@
-"""Request documents, one function per command, from plain values and domain objects.
+"""What digidialog sends to CosDoc: request documents, one function per command.
 
 Each function returns the Latin-1 document for ``Utfor/Dokument``, with
 children in the order vendors.md lists them. Patients are always named by

@@ -14,11 +14,11 @@ visit's position, never its content.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from operator import attrgetter
 
 from lxml import etree
 
-from digidialog.adapters.assemble import assemble
 from digidialog.domain import (
     Appointment,
     AppointmentStatus,
@@ -28,6 +28,7 @@ from digidialog.domain import (
     Weekday,
 )
 from digidialog.errors import MalformedReply
+from digidialog.modelbuild import vendor_appointment
 from digidialog_profil.localtime import local_instant
 from digidialog_profil.wire import tag
 
@@ -64,22 +65,20 @@ _LAST_MODIFIED = tag("LastModified")
 _VISIT_MIDDLE = {tag(name): slot for slot, name in enumerate(
     ("Recurrence", "Employee", "Text", "DoneAt", "CancelledBy"))}
 _STATE_CODES = {str(code): status for code, status in enumerate(STATES)}
-_PLANNED = AppointmentStatus.PLANNED
-_COMPLETED = AppointmentStatus.COMPLETED
-_CANCELLED = AppointmentStatus.CANCELLED
 
 # The fields appointment() passes, as model_fields_set after validation would hold them.
 _PASSED = {"uid", "status", "start", "end", "service_id", "employees", "recurrence",
            "cancellation_reason", "description", "completed_at"}
 
 
-def appointment(  # noqa: PLR0912 - one flat pass is the hot path of every reply
-    visit: etree._Element, citizen_id: str | None = None
-) -> Appointment:
+def appointment(visit: etree._Element, citizen_id: str | None = None) -> Appointment:
     """One ``Visit`` element as an appointment (``uid`` is Profil's VisitId).
 
     With ``citizen_id``, the visit must be that citizen's. The children are
-    read by position, as the XSD orders them, and every tag is checked.
+    read by position, as the XSD orders them, and every tag is checked; what
+    a state allows (a Recurrence only in state 0, DoneAt only in 2,
+    CancelledBy only in 3, an end not before the start) is the domain's rule,
+    checked where the appointment is made.
     """
     children: list[etree._Element] = visit[:]  # type: ignore[assignment,index]
     tags = list(map(_TAG, children))
@@ -104,21 +103,11 @@ def appointment(  # noqa: PLR0912 - one flat pass is the hot path of every reply
     if status is None:
         raise MalformedReply("Visit State is not 0, 1, 2 or 3")
     start, end = local_instant(children[4]), local_instant(children[5])
-    if end < start:
-        raise MalformedReply("Visit ends before it starts")
     name = None if employee is None else _employee_name(employee)
-    recurrence = done_at = reason = None
-    if recurrence_element is not None:
-        if status is not _PLANNED:
-            raise MalformedReply("Visit has a Recurrence outside state 0")
-        recurrence = _recurrence(recurrence_element)
-    if done_element is not None:
-        if status is not _COMPLETED:
-            raise MalformedReply("Visit has DoneAt outside state 2")
-        done_at = local_instant(done_element)
+    recurrence = None if recurrence_element is None else _recurrence(recurrence_element)
+    done_at = None if done_element is None else local_instant(done_element)
+    reason = None
     if cancelled_by is not None:
-        if status is not _CANCELLED:
-            raise MalformedReply("Visit has CancelledBy outside state 3")
         reason = CANCELLED_BY.get(cancelled_by.text or "")
         if reason is None:
             raise MalformedReply("Visit has an unknown CancelledBy")
@@ -128,7 +117,7 @@ def appointment(  # noqa: PLR0912 - one flat pass is the hot path of every reply
         service, "ServiceId")
     employees = (name,) if name else ()
     description = text.text or None
-    return assemble({
+    return vendor_appointment({
         "uid": uid, "series": None, "status": status, "start": start, "end": end,
         "service_id": code, "service_name": None, "employees": employees,
         "expected_duration": None, "recurrence": recurrence, "cancellation_reason": reason,
@@ -148,26 +137,23 @@ _FREQUENCY = tag("Frequency")
 _INTERVAL = tag("Interval")
 _UNTIL = tag("Until")
 _FREQUENCIES = {f.value: f for f in Frequency}
-_recurrences: dict[tuple[str | None, ...], Recurrence] = {}
-_RECURRENCES_KEPT = 10_000
 
 
 def _recurrence(element: etree._Element) -> Recurrence:
-    """A structured Recurrence: Frequency, Interval, ByDay*, Until, in that order.
-
-    A series is usually shared by many visits, and the model is immutable, so each
-    distinct one is validated once and then reused.
-    """
+    """A structured Recurrence: Frequency, Interval, ByDay*, Until, in that order."""
     children: list[etree._Element] = element[:]  # type: ignore[assignment,index]
     if list(map(_TAG, children)) != _recurrence_tags(len(children)):
         raise MalformedReply("a Recurrence is not Frequency, Interval, ByDay*, Until")
-    key = tuple(child.text for child in children)
-    known = _recurrences.get(key)
-    if known is not None:
-        return known
-    frequency, interval, *days, until = key
+    return _recurrence_of(tuple(child.text for child in children))
+
+
+@lru_cache(maxsize=1024)
+def _recurrence_of(texts: tuple[str | None, ...]) -> Recurrence:
+    """The Recurrence these child texts describe; cached, since a series is usually
+    shared by many visits and a Recurrence is immutable."""
+    frequency, interval, *days, until = texts
     try:
-        made = Recurrence(
+        return Recurrence(
             frequency=_FREQUENCIES[frequency or ""], interval=int(interval or ""),
             by_day=tuple(_WEEKDAYS[day or ""] for day in days),
             until=date.fromisoformat(until or ""),
@@ -175,10 +161,6 @@ def _recurrence(element: etree._Element) -> Recurrence:
     except (ValueError, KeyError):
         # ValidationError is a ValueError: an interval of 0, a weekday twice, ...
         raise MalformedReply("Visit has an unreadable Recurrence") from None
-    if len(_recurrences) >= _RECURRENCES_KEPT:
-        _recurrences.clear()
-    _recurrences[key] = made
-    return made
 
 
 def _recurrence_tags(count: int) -> list[str]:
