@@ -59,6 +59,9 @@ class _CompleteAdapter:
     def register_cancellation(self, request: Any) -> Any:
         return None
 
+    def push_endpoint(self) -> Any:
+        return None
+
     def close(self) -> None:
         return None
 
