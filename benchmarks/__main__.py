@@ -1,4 +1,9 @@
-"""``python -m benchmarks [--quick] [--repeat N]``: measure the codecs and print a table.
+"""``python -m benchmarks [--quick] [--repeat N]``: measure and print the tables.
+
+The codecs, the vendor adapters and the engine's throughput (the engine needs
+PostgreSQL and RabbitMQ for its main row; without them it measures the
+embedded backend alone and says why). ``--codecs-only`` skips all but the
+codecs, ``--no-engine`` skips the engine.
 
 The exit status is 0 whether or not a target is met: this is a report, and
 FAIL is printed where a target is missed. ``--quick`` measures briefly, for a
@@ -15,7 +20,7 @@ from dataclasses import replace
 
 from lxml import etree
 
-from benchmarks import vendors
+from benchmarks import engine_throughput, vendors
 from benchmarks.codec_rates import (
     FULL,
     QUICK,
@@ -27,6 +32,7 @@ from benchmarks.codec_rates import (
 )
 from benchmarks.fixtures import PLANNED, build_cases
 from benchmarks.memory import MemoryUse, measure_decode_memory
+from digidialog import log
 
 RATE_HEADERS = ("Case", "Op", "Rate msg/s", "Raw msg/s", "Ratio", "Target", "Result")
 MEMORY_HEADERS = ("Case", "Measure", "Total", "Per appointment")
@@ -141,14 +147,17 @@ def render(
     )
 
 
-def run(settings: Settings, *, include_vendors: bool = True) -> str:
-    """Build the fixtures, measure everything and return the report."""
+def run(settings: Settings, *, include_vendors: bool = True,
+        include_engine: bool = False) -> str:
+    """Build the fixtures, measure everything asked for and return the report."""
     cases = build_cases()
     rates, costs = measure(cases, settings)
     memory = measure_decode_memory(next(c for c in cases if c.name == PLANNED))
     report = render(rates, costs, memory, settings)
     if include_vendors:
         report += "\n\n" + render_vendors(quick=settings == QUICK)
+    if include_engine:
+        report += "\n\n" + render_engine(engine_throughput.measure(quick=settings == QUICK))
     return report
 
 
@@ -166,6 +175,30 @@ def render_vendors(*, quick: bool) -> str:
     ])
 
 
+def render_engine(report: engine_throughput.Report) -> str:
+    """The engine's throughput next to the bare consumer, the codec's share, the stages."""
+    count = report.runs[0].count
+    return "\n".join([
+        f"Engine: {count:,} citizen messages from the broker through one engine (its loops in "
+        "threads, as the daemon runs them) into the Gerica mock (in the engine's process), "
+        "AppRecs back to the portal (taken in another process); wall time; CPU = the engine's "
+        "process. Bare consumer: receive + accept on the same broker, same size, run just "
+        "before and after the engine (mean); target: the engine within "
+        f"{engine_throughput.TARGET_FACTOR:g}x of it",
+        format_table(engine_throughput.RATE_HEADERS, engine_throughput.rate_rows(report)),
+        "",
+        "Codec per message: decode of the citizen message + encode of the AppRec (the run's "
+        "bytes, best CPU time) against the engine's wall time per message; target: under "
+        f"{engine_throughput.CODEC_LIMIT:.0%}",
+        format_table(engine_throughput.CODEC_HEADERS, engine_throughput.codec_rows(report)),
+        "",
+        f"Where the time goes: the same engine parts, stage after stage in one thread, over "
+        f"{count:,} more messages in the same world; transactions and SQL statements per "
+        "message",
+        format_table(engine_throughput.STAGE_HEADERS, engine_throughput.stage_rows(report)),
+    ])
+
+
 def parse_settings(argv: Sequence[str]) -> Settings:
     """Settings from the command line."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
@@ -174,6 +207,9 @@ def parse_settings(argv: Sequence[str]) -> Settings:
     )
     parser.add_argument(
         "--codecs-only", action="store_true", help="skip the vendor adapters' measurements"
+    )
+    parser.add_argument(
+        "--no-engine", action="store_true", help="skip the engine's throughput"
     )
     parser.add_argument(
         "--repeat",
@@ -194,7 +230,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks and print the report; always 0, since FAIL is printed."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     include_vendors = "--codecs-only" not in arguments
-    print(run(parse_settings(arguments), include_vendors=include_vendors))
+    include_engine = include_vendors and "--no-engine" not in arguments
+    if include_engine:
+        log.configure()  # the engine logs as the daemon does (its runs send it into the void)
+    print(run(parse_settings(arguments), include_vendors=include_vendors,
+              include_engine=include_engine))
     return 0
 
 

@@ -31,11 +31,11 @@ from digidialog.transport.amqp import AmqpTransport
 MESSAGE_BYTES = 4096
 
 
-def _payload(number: int) -> bytes:
-    """About 4 KB of XML-looking bytes, different for every message."""
+def _payload(number: int, size: int = MESSAGE_BYTES) -> bytes:
+    """About ``size`` bytes of XML-looking bytes, different for every message."""
     head = f'<?xml version="1.0" encoding="utf-8"?><MsgHead n="{number}"><Body>'.encode()
     tail = b"</Body></MsgHead>"
-    filler = b"x" * (MESSAGE_BYTES - len(head) - len(tail))
+    filler = b"x" * max(0, size - len(head) - len(tail))
     return head + filler + tail
 
 
@@ -47,8 +47,12 @@ def _delete_queue(name: str) -> None:
                        capture_output=True, check=False, timeout=60)
 
 
-def bare_consumer_rate(url: str, count: int, *, prefetch: int = 1) -> float:
-    """Messages per second one consumer receives and accepts from a fresh queue of ``count``."""
+def bare_consumer_rate(url: str, count: int, *, prefetch: int = 1,
+                       size: int = MESSAGE_BYTES) -> float:
+    """Messages per second one consumer receives and accepts from a fresh queue of ``count``.
+
+    Each message is about ``size`` bytes (the engine's row passes its citizen message's size).
+    """
     if count < 1:
         raise ValueError("count must be at least 1")
     queue = f"digidialog_bench_{uuid.uuid4().hex[:12]}"
@@ -57,7 +61,7 @@ def bare_consumer_rate(url: str, count: int, *, prefetch: int = 1) -> float:
     try:
         producer.declare_queues([queue])
         for number in range(count):
-            producer.send(queue, Envelope(body=_payload(number), from_her_id="100000",
+            producer.send(queue, Envelope(body=_payload(number, size), from_her_id="100000",
                                           to_her_id="1000001", subject="DIALOG_INNBYGGER_EKONTAKT"))
         consumer.ping()  # connected before the clock starts
         started = time.perf_counter()

@@ -7,12 +7,16 @@ report, where FAIL is printed.
 from __future__ import annotations
 
 import pytest
-from benchmarks.__main__ import main, parse_settings, run
+from benchmarks import engine_throughput
+from benchmarks.__main__ import main, parse_settings, render_engine, run
 from benchmarks.codec_rates import QUICK, Settings
+from benchmarks.engine_stages import STAGES, StageCost
+from benchmarks.engine_world import BACKEND_NAMES, EMBEDDED, PRODUCTION
 from benchmarks.fixtures import APPOINTMENT_COUNT, EKONTAKT, PLANNED, build_cases
 
 from digidialog.domain import AppointmentStatus
 from digidialog.helsenorge.codec import decode
+from digidialog.testing.services import amqp_url, postgres_url
 
 ONCE = Settings(warmup=0, repeat=1, min_seconds=0.0)
 
@@ -70,3 +74,35 @@ def test_quick_flag_and_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
     assert parse_settings(["--quick", "--repeat", "2"]).repeat == 2
     assert main(["--quick", "--codecs-only"]) == 0
     assert "Raw msg/s" in capsys.readouterr().out
+
+
+@pytest.mark.services
+def test_engine_section_measures_both_backends_next_to_the_bare_consumer() -> None:
+    """The engine runs on PostgreSQL + RabbitMQ and on SQLite + embedded (each checked: every
+    message answered OK and in the EPJ once), next to the bare consumer; every table has its
+    rows, the broker's rate row and the codec rows a verdict."""
+    postgres_url()
+    amqp_url()
+    report = engine_throughput.measure(quick=True)
+    assert [run.backend for run in report.runs] == [PRODUCTION, EMBEDDED]
+    assert report.skipped is None and report.bare_per_second is not None
+    assert all(set(run.stages) == set(STAGES) for run in report.runs)
+    lines = render_engine(report).splitlines()
+    rates = [line for line in lines if "engine (to EPJ mock" in line]
+    assert len(rates) == 2 and rates[0].endswith(("PASS", "FAIL"))
+    assert any("bare consumer" in line for line in lines)
+    codec = [line for line in lines if line.startswith(BACKEND_NAMES[PRODUCTION]) and "µs" in line]
+    assert len(codec) == 1 and codec[0].endswith(("PASS", "FAIL"))
+    for stage in (*STAGES, "sum, one after another", "engine, loops in threads"):
+        assert sum(stage in line for line in lines) == 2, stage
+
+
+def test_engine_section_says_why_the_broker_row_is_missing() -> None:
+    """Without the servers, the broker's row names the reason and no verdict is claimed."""
+    run = engine_throughput.EngineRun(EMBEDDED, 10, 1800, 0.5, 0.4, 1e-4, 3e-5,
+                                      dict.fromkeys(STAGES, StageCost(0.01, 0.01, 1, 3)))
+    report = engine_throughput.Report([run], None, "PostgreSQL is not listening")
+    rows = engine_throughput.rate_rows(report)
+    assert [row[1] for row in rows] == ["engine (to EPJ mock, AppRec back)",
+                                       "skipped: PostgreSQL is not listening"]
+    assert not any(cell in ("PASS", "FAIL") for cell in rows[0])

@@ -183,7 +183,9 @@ class InboundHandler:
         patient = present(message.patient, "Patient")
         root = message.conversation.root if message.conversation else message.msg_id
         parent = message.conversation.parent if message.conversation else None
-        thread = self.store.threads.get(root)
+        # A message that starts a thread names it by its own MsgId, so nothing is known of
+        # the thread yet: only an answer in a thread has one to look up.
+        thread = self.store.threads.get(root) if message.conversation else None
         self.store.threads.open(conn, root=root, municipality=self.m.her_id, service_code=code,
                                 service_her_id=service_her_id, citizen_id=patient.id,
                                 opened_at=message.generated_at)

@@ -7,7 +7,7 @@ the vendor treats as the same request when repeated.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from pydantic import TypeAdapter
@@ -52,9 +52,11 @@ class OutboxWorker:
             jobs.EPJ_EVENT: self._event,
         }
 
-    def run_once(self, owner: str, *, limit: int = 20) -> int:
-        """Claim and carry out up to ``limit`` due jobs; how many were claimed."""
-        items = self.store.outbox.claim(owner, municipality=self.m.her_id, limit=limit)
+    def run_once(self, owner: str, *, limit: int = 20,
+                 kinds: Collection[str] | None = None) -> int:
+        """Claim and carry out up to ``limit`` due jobs (only ``kinds`` if given); how many."""
+        items = self.store.outbox.claim(owner, municipality=self.m.her_id, limit=limit,
+                                        kinds=kinds)
         for item in items:
             work = self._work.get(item.kind)
             if work is None:
