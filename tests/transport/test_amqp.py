@@ -458,3 +458,20 @@ def test_a_queue_that_exists_with_other_settings_is_a_fatal_error(
 def test_the_bare_consumer_benchmark_measures_a_rate(url: str) -> None:
     """benchmarks.bare_consumer drains its own fresh queue and reports messages per second."""
     assert bare_consumer_rate(url, 20) > 0
+
+
+def test_a_send_after_a_quiet_spell_arrives_once(transports: Callable[..., AmqpTransport],
+                                                 queue: Callable[[str], str]) -> None:
+    """A connection that died of its idle timeout while unused is replaced before the send,
+    not after it: the message is not written to the dead one and sent again."""
+    name = queue("quiet")
+    sender = transports(heartbeat=1.0)
+    sender.send(name, full_envelope(b"m1"))
+    time.sleep(4.0)
+    sender.send(name, full_envelope(b"m2"))
+    receiver = transports()
+    bodies = []
+    while (delivery := receiver.receive(name, timeout=1.0)) is not None:
+        bodies.append(delivery.envelope.body)
+        delivery.accept()
+    assert bodies == [b"m1", b"m2"]

@@ -13,6 +13,7 @@ unsettled deliveries down with it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections import deque
@@ -129,6 +130,13 @@ class BrokerConnection:
     def failure(self) -> str | None:
         """Why the connection is lost, once it is."""
         return self._events.failure
+
+    def alive(self) -> bool:
+        """Take in what the network has for us without waiting; whether the connection lives."""
+        if self._events.failure is None:
+            with contextlib.suppress(ConnectionException):
+                self.pump(0)
+        return self._events.failure is None
 
     def is_attached(self, link: Any) -> bool:
         """Whether ``link`` is still attached at both ends."""

@@ -53,6 +53,10 @@ class TurnLock:
             self._condition.notify_all()
 
 
+IDLE_CHECK_SECONDS = 1.0
+"""How long a connection may sit unused before it is checked ahead of the next call."""
+
+
 class ConnectionKeeper:
     """The connection of one transport; call it with the transport's lock held."""
 
@@ -68,6 +72,7 @@ class ConnectionKeeper:
         self._failures = 0
         self._retry_at = 0.0
         self._last_error = ""
+        self._last_used = time.monotonic()
 
     def run(self, action: str, operation: Callable[[BrokerConnection], T]) -> T:
         """``operation(connection)`` on the live connection, proton errors translated.
@@ -77,6 +82,7 @@ class ConnectionKeeper:
         """
         reused = self.current is not None
         connection = self._connected(action)
+        self._last_used = time.monotonic()
         try:
             with translated(action):
                 return operation(connection)
@@ -94,6 +100,17 @@ class ConnectionKeeper:
             if error.__cause__ is not None or connection.failure is not None:
                 self.discard(f"{action}: {error}")
             raise
+
+    def _usable(self, connection: BrokerConnection) -> bool:
+        """Whether to go on with ``connection``.
+
+        After a quiet spell, what the broker said meanwhile (a close, an idle
+        timeout) is taken in first: a transfer written to a connection that is
+        already dead would be sent again on the next one, and arrive twice.
+        """
+        if connection.failure is not None:
+            return False
+        return time.monotonic() - self._last_used < IDLE_CHECK_SECONDS or connection.alive()
 
     def discard(self, why: str | None = None) -> None:
         """Forget the connection (closing it as politely as it allows)."""
@@ -116,7 +133,7 @@ class ConnectionKeeper:
     def _connected(self, action: str) -> BrokerConnection:
         if self.closed:
             raise TransportUnavailable(f"{action}: the transport is closed")
-        if self.current is not None and self.current.failure is None:
+        if self.current is not None and self._usable(self.current):
             return self.current  # if it died unnoticed, run() finds out and comes back
         self.discard()
         wait = self._retry_at - time.monotonic()
