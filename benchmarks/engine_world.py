@@ -20,17 +20,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from benchmarks.portal_counter import Where
 from digidialog.store import Store
@@ -39,7 +34,12 @@ from digidialog.sync.engine import Engine, EngineSettings
 from digidialog.testing import mocks
 from digidialog.testing.harness import ConformanceHarness
 from digidialog.testing.portal import PortalSimulator, Sent
-from digidialog.testing.services import DEFAULT_AMQP, DEFAULT_POSTGRES
+from digidialog.testing.services import (
+    DEFAULT_AMQP,
+    DEFAULT_POSTGRES,
+    fresh_postgres_schema,
+    listening,
+)
 from digidialog.transport import Transport, async_queue, error_queue, sync_queue
 from digidialog.transport.amqp import AmqpTransport
 from digidialog.transport.embedded import EmbeddedTransport
@@ -62,21 +62,11 @@ def broker() -> str:
     return os.environ.get("DIGIDIALOG_TEST_AMQP", DEFAULT_AMQP)
 
 
-def _listening(url: str, default_port: int) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1",
-                                       parts.port or default_port), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
 def missing_servers() -> str | None:
     """Why the production backend cannot be measured here, or ``None`` when it can."""
-    if not _listening(postgres(), 5432):
+    if not listening(postgres(), 5432):
         return "PostgreSQL is not listening"
-    if not _listening(broker(), 5672):
+    if not listening(broker(), 5672):
         return "no AMQP broker is listening"
     return None
 
@@ -105,22 +95,6 @@ def _her_id() -> str:
     return f"98{uuid.uuid4().int % 10**8:08d}"
 
 
-@contextmanager
-def _fresh_schema(base: str) -> Iterator[str]:
-    """A URL whose connections work in a new, empty schema; dropped on exit."""
-    schema = f"bench_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
-
-
 def _delete_queues(names: list[str]) -> None:
     rabbitmqctl = shutil.which("rabbitmqctl")
     if rabbitmqctl is None:
@@ -140,7 +114,7 @@ def _backend(backend: str, directory: Path, queues: list[str]
             yield store, lambda: EmbeddedTransport(store)
             return
         url = broker()
-        store = Store.open(stack.enter_context(_fresh_schema(postgres())))
+        store = Store.open(stack.enter_context(fresh_postgres_schema(postgres(), prefix="bench")))
         stack.callback(store.close)
         stack.callback(_delete_queues, queues)
         declaring = AmqpTransport(url)

@@ -13,11 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from digidialog.store import Store
-from digidialog.testing.services import postgres_url
+from digidialog.testing.services import fresh_postgres_schema
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -35,23 +33,6 @@ class ManualClock:
     def advance(self, seconds: float) -> None:
         """Move time forward."""
         self.now += timedelta(seconds=seconds)
-
-
-@contextmanager
-def fresh_postgres_schema() -> Iterator[str]:
-    """A URL whose connections work in a new, empty schema; dropped on exit."""
-    base = postgres_url()
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
 
 
 @contextmanager

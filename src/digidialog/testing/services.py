@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672"
@@ -34,7 +39,8 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _listening(url: str, default_port: int) -> bool:
+def listening(url: str, default_port: int) -> bool:
+    """Whether something accepts connections at ``url``'s host and port."""
     parts = urlsplit(url)
     try:
         with socket.create_connection((parts.hostname or "127.0.0.1",
@@ -47,7 +53,7 @@ def _listening(url: str, default_port: int) -> bool:
 def postgres_url() -> str:
     """The SQLAlchemy URL of a PostgreSQL server for tests, or skip/fail."""
     url = os.environ.get("DIGIDIALOG_TEST_POSTGRES", DEFAULT_POSTGRES)
-    if not _listening(url, 5432):
+    if not listening(url, 5432):
         unavailable(f"PostgreSQL is not listening at {urlsplit(url).netloc}")
     return url
 
@@ -55,6 +61,28 @@ def postgres_url() -> str:
 def amqp_url() -> str:
     """The URL of an AMQP 1.0 broker for tests, or skip/fail."""
     url = os.environ.get("DIGIDIALOG_TEST_AMQP", DEFAULT_AMQP)
-    if not _listening(url, 5672):
+    if not listening(url, 5672):
         unavailable(f"no AMQP broker is listening at {urlsplit(url).hostname}")
     return url
+
+
+@contextmanager
+def fresh_postgres_schema(base: str | None = None, *, prefix: str = "t") -> Iterator[str]:
+    """A URL whose connections work in a new, empty schema of ``base``; dropped on exit.
+
+    ``base`` defaults to :func:`postgres_url` (which skips or fails when there
+    is no server); the schema is named in the connection's ``search_path``, so
+    every test (or benchmark) sees only its own rows.
+    """
+    base = base or postgres_url()
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()

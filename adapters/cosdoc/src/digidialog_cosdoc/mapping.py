@@ -23,17 +23,15 @@ from lxml import etree
 from pydantic import ValidationError
 
 from digidialog.adapters.contract import CitizenRecord, VendorService
+from digidialog.adapters.kinds import StaffKindCodes
 from digidialog.domain import (
     CancellationDecision,
     CancellationOutcome,
 )
 from digidialog.domain.events import StaffMessage, StaffMessageKind
 from digidialog.errors import MalformedReply
-from digidialog.log import get_logger
 from digidialog_cosdoc.localtime import instant
 from digidialog_cosdoc.wire import HendelseType, d, read_jn
-
-_log = get_logger(__name__)
 
 
 class UnusableRecord(MalformedReply):
@@ -143,29 +141,16 @@ def read_melding(element: etree._Element, citizen_id: str) -> tuple[int, StaffMe
         raise unusable("Melding", error) from None
 
 
-MELDING_TYPES: dict[str, StaffMessageKind] = {
+MELDING_TYPES = StaffKindCodes({
     "SVAR": StaffMessageKind.ANSWER,
     "DIALOG": StaffMessageKind.DIALOG,
     "VARSEL": StaffMessageKind.NOTICE,
     "AVSLUTT": StaffMessageKind.CLOSING,
-}
+}, unknown_event="cosdoc.unknown_melding_type", id_key="melding_id")
 """Melding/Type codes and the kind of staff message each one is."""
 
-
-def read_melding_type(code: str | None, melding_id: str) -> StaffMessageKind | None:
-    """The kind a Melding's ``Type`` names; ``None`` (derive it) when absent or unknown.
-
-    An unknown code (a newer CosDoc) is not worth losing the message for: it is
-    read as absent, so the kind is derived from the thread, and logged.
-    """
-    if code is None or not code.strip():
-        return None
-    kind = MELDING_TYPES.get(code.strip())
-    if kind is None:
-        # Not the value itself: it is free text from the wire and could hold anything.
-        _log.warning("cosdoc.unknown_melding_type", melding_id=melding_id,
-                     known=sorted(MELDING_TYPES))
-    return kind
+read_melding_type = MELDING_TYPES.read
+"""The kind a code names; ``None`` (derive it) when absent or unknown."""
 
 
 def read_pasient_nr(root: etree._Element) -> int:

@@ -18,15 +18,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from lxml import etree
 from pydantic import ValidationError
 
-from digidialog import log
 from digidialog.adapters.contract import CitizenRecord, VendorService
+from digidialog.adapters.kinds import StaffKindCodes
 from digidialog.domain import Appointment
 from digidialog.domain.events import StaffMessageKind
 from digidialog.errors import MalformedReply
 from digidialog_gerica.appointments import read_avtaler
 from digidialog_gerica.wire import NS, parse_boolean, parse_integer
 
-_logger = log.get_logger("gerica")
 _AVTALE = NS + "Avtale"
 _SIDE = NS + "Side"
 _ANTALL_SIDER = NS + "AntallSider"
@@ -134,26 +133,13 @@ def read_citizens(svar: etree._Element) -> Iterator[CitizenRecord | MalformedRep
 
 # ------------------------------------------------------------------ staff message kinds
 
-MELDINGSTYPE: dict[str, StaffMessageKind] = {
+MELDINGSTYPE = StaffKindCodes({
     "SVAR": StaffMessageKind.ANSWER,
     "DIALOG": StaffMessageKind.DIALOG,
     "ENGANGSKONTAKT": StaffMessageKind.NOTICE,
     "AVSLUTNING": StaffMessageKind.CLOSING,
-}
+}, unknown_event="gerica.unknown_meldingstype", id_key="melding_id")
 """Melding/Meldingstype codes and the kind of staff message each one is."""
 
-
-def read_meldingstype(code: str | None, melding_id: str) -> StaffMessageKind | None:
-    """The kind a ``Meldingstype`` names; ``None`` (derive it) when absent or unknown.
-
-    An unknown code (a newer Gerica) is not worth losing the message for: it is
-    read as absent, so the kind is derived from the thread, and logged.
-    """
-    if code is None or not code.strip():
-        return None
-    kind = MELDINGSTYPE.get(code.strip())
-    if kind is None:
-        # Not the value itself: it is free text from the wire and could hold anything.
-        _logger.warning("gerica.unknown_meldingstype", melding_id=melding_id,
-                        known=sorted(MELDINGSTYPE))
-    return kind
+read_meldingstype = MELDINGSTYPE.read
+"""The kind a code names; ``None`` (derive it) when absent or unknown."""

@@ -15,15 +15,14 @@ from lxml import etree
 from pydantic import ValidationError
 
 from digidialog.adapters.contract import CitizenRecord, VendorService
+from digidialog.adapters.kinds import StaffKindCodes
 from digidialog.domain.events import StaffMessage, StaffMessageKind
 from digidialog.domain.national_id import inspect_national_id
 from digidialog.errors import MalformedReply
-from digidialog.log import get_logger
 from digidialog_profil.appointments import number
 from digidialog_profil.localtime import local_instant
 from digidialog_profil.wire import WIRE_EVENT_TYPES, EventType, tag
 
-log = get_logger("profil")
 _SERVICE_ID = tag("ServiceId")
 _TRUE_FALSE = {"true": True, "1": True, "false": False, "0": False}
 
@@ -110,29 +109,16 @@ def staff_messages(response: etree._Element) -> list[StaffMessage]:
     return messages
 
 
-MESSAGE_TYPES: dict[str, StaffMessageKind] = {
+MESSAGE_TYPES = StaffKindCodes({
     "Reply": StaffMessageKind.ANSWER,
     "Dialog": StaffMessageKind.DIALOG,
     "Notice": StaffMessageKind.NOTICE,
     "Closing": StaffMessageKind.CLOSING,
-}
+}, unknown_event="profil.unknown_message_type", id_key="message_id")
 """OutboxMessage/MessageType values and the kind of staff message each one is."""
 
-
-def message_type(value: str | None, message_id: str | None) -> StaffMessageKind | None:
-    """The kind a ``MessageType`` names; ``None`` (derive it) when absent or unknown.
-
-    An unknown value (a newer Profil) is not worth losing the message for: it is
-    read as absent, so the kind is derived from the thread, and logged.
-    """
-    if value is None or not value.strip():
-        return None
-    kind = MESSAGE_TYPES.get(value.strip())
-    if kind is None:
-        # Not the value itself: it is free text from the wire and could hold anything.
-        log.warning("profil.unknown_message_type", message_id=(message_id or "").strip(),
-                    known=sorted(MESSAGE_TYPES))
-    return kind
+message_type = MESSAGE_TYPES.read
+"""The kind a code names; ``None`` (derive it) when absent or unknown."""
 
 
 def integer(response: etree._Element, name: str) -> int:
