@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
+from digidialog.adapters import registry
+
 ERROR_TYPE = "digidialog_config"
 BASE_DIR = "base_dir"
 """Validation-context key: the folder relative file paths are read from (the config file's)."""
@@ -31,10 +33,6 @@ def problem(reason: str) -> PydanticCustomError:
 
 def installed_vendors() -> list[str]:
     """Names of the installed EPJ adapters: the one place that knows where they are registered."""
-    # Imported here: the registry module brings the mock machinery (werkzeug) with it, which
-    # the daemon's own modules must not load just to read a configuration.
-    from digidialog.adapters import registry  # noqa: PLC0415
-
     return registry.available()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from digidialog.adapters.registry import AdapterSettings
 from digidialog.daemon.config_fields import (
     ClockTime,
     Code,
@@ -38,9 +39,6 @@ from digidialog.daemon.config_fields import (
 )
 from digidialog.daemon.secrets import is_secret_key
 from digidialog.domain.appointments import AppointmentStatus
-
-if TYPE_CHECKING:
-    from digidialog.adapters.registry import AdapterSettings
 
 STORE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
 DEFAULT_STORE_URL = "sqlite:///digidialog.db"
@@ -190,9 +188,6 @@ class EpjConfig(Section):
 
     def adapter_settings(self) -> AdapterSettings:
         """The registry's :class:`AdapterSettings` for this EPJ, secrets revealed to the adapter."""
-        # Imported here, as in installed_vendors: the registry module loads the mock machinery.
-        from digidialog.adapters.registry import AdapterSettings  # noqa: PLC0415
-
         return AdapterSettings(
             base_url=self.base_url, username=self.username,
             password=None if self.password is None else self.password.get_secret_value(),

@@ -35,6 +35,11 @@ EPJ_DIGITAL_STATUS = "epj.digital-status"
 """Tell the EPJ a citizen became (in)active on Helsenorge."""
 
 
+def message_key(municipality: str, msg_id: str) -> str:
+    """The inbox key of the portal message ``msg_id``."""
+    return f"{municipality}:msg:{msg_id}"
+
+
 def inbox_key(municipality: str, msg_id: str | None, body: bytes,
               message_id: str | None = None) -> str:
     """The idempotency key of a received message.
@@ -45,7 +50,7 @@ def inbox_key(municipality: str, msg_id: str | None, body: bytes,
     messages, and each is reported.
     """
     if msg_id:
-        return f"{municipality}:msg:{msg_id}"
+        return message_key(municipality, msg_id)
     digest = hashlib.sha256((message_id or "").encode() + b"\0" + body).hexdigest()
     return f"{municipality}:sha256:{digest}"
 

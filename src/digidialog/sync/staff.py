@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from digidialog.domain.events import StaffMessage, StaffMessageKind
 from digidialog.errors import FatalError
 from digidialog.helsenorge import Conversation, Function, Patient, PortalMessage, decode
-from digidialog.store import Store
+from digidialog.store import Link, Store
 from digidialog.sync import jobs, outgoing
 from digidialog.sync.context import Municipality, ServiceRoute
 from digidialog.sync.directory import Directory
@@ -51,8 +51,8 @@ class StaffMessageRouter:
         if route is None:
             raise FatalError(f"staff wrote in service {message.service_code!r}, which is not "
                              "open to digital dialog in the configuration")
-        conversation = self._conversation(message)
-        patient = self._patient(message, conversation)
+        conversation, latest = self._conversation(message)
+        patient = self._patient(message, latest)
         sender = self.m.service_party(route, self.directory.service_name(route.vendor_code))
         portal = outgoing.staff_message(message, sender=sender, receiver=self.m.portal_party,
                                         patient=patient, conversation=conversation, at=at)
@@ -82,32 +82,33 @@ class StaffMessageRouter:
                                     message=dispatch.portal, portal_her_id=self.m.portal_her_id,
                                     at=at, citizen_id=message.citizen_id)
 
-    def _conversation(self, message: StaffMessage) -> Conversation | None:
-        """The thread this message belongs to, or ``None`` when it starts one."""
+    def _conversation(self, message: StaffMessage) -> tuple[Conversation | None, Link | None]:
+        """The thread this message belongs to (``None`` when it starts one), and the
+        citizen's latest message in it."""
         if not message.thread_id or message.resolved_kind is StaffMessageKind.NOTICE:
-            return None
+            return None, None
         thread = (self.store.threads.get(message.thread_id)
                   or self.store.threads.by_vendor_thread(self.m.her_id, message.thread_id))
         if thread is None:
-            return None
-        return Conversation(parent=self._parent(message, thread.root), root=thread.root)
+            return None, None
+        latest = self.store.links.latest_in_thread(thread.root, "in")
+        parent = self._parent(message, thread.root, latest)
+        return Conversation(parent=parent, root=thread.root), latest
 
-    def _parent(self, message: StaffMessage, root: str) -> str:
+    def _parent(self, message: StaffMessage, root: str, latest: Link | None) -> str:
         """The MsgId this answers: named by our id, by the EPJ's, or the latest from the citizen."""
         if message.in_reply_to:
             link = (self.store.links.by_msg_id(message.in_reply_to)
                     or self.store.links.by_vendor_id(self.m.her_id, message.in_reply_to))
             if link is not None and link.thread_root == root:
                 return link.msg_id
-        latest = self.store.links.latest_in_thread(root, "in")
         return latest.msg_id if latest is not None else root
 
-    def _patient(self, message: StaffMessage, conversation: Conversation | None) -> Patient:
-        """The citizen as the portal knows them: from their own message, else from the EPJ."""
-        if conversation is not None:
-            latest = self.store.links.latest_in_thread(conversation.root, "in")
-            stored = (self.store.inbox.get_by_key(jobs.inbox_key(self.m.her_id, latest.msg_id, b""))
-                      if latest is not None else None)
+    def _patient(self, message: StaffMessage, latest: Link | None) -> Patient:
+        """The citizen as the portal knows them: from their latest message in the thread,
+        else from the EPJ."""
+        if latest is not None:
+            stored = self.store.inbox.get_by_key(jobs.message_key(self.m.her_id, latest.msg_id))
             if stored is not None:
                 patient = decode(stored.payload).patient
                 if patient is not None and patient.id == message.citizen_id:
