@@ -16,6 +16,9 @@ from digidialog.store.schema import VERSION_TABLE, metadata
 from tests.store.conftest import T0, ManualClock
 from tests.store.workers import in_processes, open_store
 
+HEAD = "0003"
+"""The newest revision: a test names it, so that adding one is a deliberate change here."""
+
 FIRST_TABLES = ["awaited_receipts", "checkpoints", "citizens", "dead_letters", "inbox",
                 "links", "outbox", "seen_events", "threads"]
 
@@ -73,7 +76,7 @@ def test_upgrade_from_the_first_revision_keeps_every_row(store_url: str) -> None
 
     old.close()
     with Store.open(store_url, clock=ManualClock()) as upgraded:
-        assert upgraded.revision() == migrations.head_revision() == "0002"
+        assert upgraded.revision() == migrations.head_revision() == HEAD
         assert snapshot(upgraded) == before
         assert "queue_messages" in inspect(upgraded.engine).get_table_names()
 
@@ -94,7 +97,7 @@ def test_opening_again_changes_nothing(store_url: str) -> None:
         store.inbox.add(conn, municipality="A", kind="k", key="a", payload=b"x")
     with Store.open(store_url) as again:
         assert again.inbox.get_by_key("a") is not None
-        assert again.revision() == "0002"
+        assert again.revision() == HEAD
 
 
 def test_unmigrated_open_leaves_an_empty_database_empty(store_url: str) -> None:
@@ -107,14 +110,14 @@ def test_unmigrated_open_leaves_an_empty_database_empty(store_url: str) -> None:
 def test_daemons_starting_together_migrate_once(store_url: str) -> None:
     """Three processes open one fresh database at the same moment: all succeed at head."""
     revisions = in_processes(open_store, [(store_url,)] * 3)
-    assert revisions == ["0002"] * 3
+    assert revisions == [HEAD] * 3
     engine = create_store_engine(store_url)
     with engine.connect() as connection:
         versions = connection.execute(
             select(column("version_num")).select_from(table(VERSION_TABLE))
         ).all()
     engine.dispose()
-    assert [tuple(row) for row in versions] == [("0002",)]
+    assert [tuple(row) for row in versions] == [(HEAD,)]
 
 
 def test_an_in_memory_store_works_for_one_thread() -> None:
@@ -123,4 +126,4 @@ def test_an_in_memory_store_works_for_one_thread() -> None:
         with store.transaction() as conn:
             store.outbox.add(conn, municipality="A", kind="k", key="a", payload=b"x")
         assert [item.key for item in store.outbox.claim("w1")] == ["a"]
-        assert store.revision() == "0002"
+        assert store.revision() == HEAD

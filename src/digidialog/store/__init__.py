@@ -2,14 +2,18 @@
 
 :class:`Store` is the entry point (``Store.open(url)``); its parts are the work
 queues (``inbox``, ``outbox``), ``threads``, ``links``, ``receipts``,
-``checkpoints``, ``citizens``, ``events`` and ``dead_letters``. Schema changes
+``checkpoints``, ``citizens``, ``events``, ``dead_letters``, ``appointments``,
+``cancellations`` and ``roster``. Schema changes
 ship as Alembic migrations inside the package and run when a store is opened.
 """
 
+from digidialog.store.appointments import Appointments, StoredAppointment
+from digidialog.store.cancellations import Cancellations, StoredCancellation
 from digidialog.store.checkpoints import Checkpoint, Checkpoints
 from digidialog.store.citizens import Citizens, CitizenStatus, SeenEvents
 from digidialog.store.deadletters import DeadLetter, DeadLetters
 from digidialog.store.receipts import AwaitedReceipt, AwaitedReceipts
+from digidialog.store.roster import Roster, RosterService
 from digidialog.store.store import Store
 from digidialog.store.threads import Link, Links, Thread, Threads
 from digidialog.store.workqueue import DEAD, DONE, LEASED, PENDING, WorkItem, WorkQueue
@@ -19,8 +23,10 @@ __all__ = [
     "DONE",
     "LEASED",
     "PENDING",
+    "Appointments",
     "AwaitedReceipt",
     "AwaitedReceipts",
+    "Cancellations",
     "Checkpoint",
     "Checkpoints",
     "CitizenStatus",
@@ -29,8 +35,12 @@ __all__ = [
     "DeadLetters",
     "Link",
     "Links",
+    "Roster",
+    "RosterService",
     "SeenEvents",
     "Store",
+    "StoredAppointment",
+    "StoredCancellation",
     "Thread",
     "Threads",
     "WorkItem",

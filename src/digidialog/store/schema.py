@@ -193,6 +193,63 @@ queue_messages = Table(
 )
 
 
+# Revision 0003: appointments, cancellations and who receives which service.
+appointments = Table(
+    "appointments", metadata,
+    Column("municipality", String(64), primary_key=True),
+    Column("uid", String(255), primary_key=True),
+    Column("citizen_id", String(32), nullable=False),
+    Column("service_code", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("visible_until", UtcDateTime, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Index("ix_appointments_citizen", "municipality", "citizen_id", "visible_until"),
+)
+
+appointment_reads = Table(
+    "appointment_reads", metadata,
+    Column("municipality", String(64), primary_key=True),
+    Column("citizen_id", String(32), primary_key=True),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("window_end", UtcDateTime, nullable=False),
+    Column("read_at", UtcDateTime, nullable=False),
+)
+
+cancellations = Table(
+    "cancellations", metadata,
+    Column("request_id", String(255), primary_key=True),
+    Column("municipality", String(64), nullable=False),
+    Column("citizen_id", String(32), nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("outcome", String(16)),
+    Column("affected", JSON),
+    Column("decided_at", UtcDateTime),
+    Index("ix_cancellations_open", "municipality", "decided_at"),
+)
+
+roster_services = Table(
+    "roster_services", metadata,
+    Column("municipality", String(64), primary_key=True),
+    Column("code", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("open_for_dialog", Boolean, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+)
+
+roster_recipients = Table(
+    "roster_recipients", metadata,
+    Column("municipality", String(64), primary_key=True),
+    Column("service_code", String(64), primary_key=True),
+    Column("citizen_id", String(32), primary_key=True),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Index("ix_roster_recipients_citizen", "municipality", "citizen_id"),
+)
+
+
 def row_dict(row: Any) -> dict[str, Any]:
     """A result row as a plain dict (column name -> value)."""
     return dict(row._mapping)

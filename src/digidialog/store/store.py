@@ -26,12 +26,15 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
 from digidialog.store import migrate as migrations
+from digidialog.store.appointments import Appointments
+from digidialog.store.cancellations import Cancellations
 from digidialog.store.checkpoints import Checkpoints
 from digidialog.store.citizens import Citizens, SeenEvents
 from digidialog.store.database import Clock, Database, create_store_engine, utc_now
 from digidialog.store.deadletters import DeadLetters
 from digidialog.store.errors import translate_errors
 from digidialog.store.receipts import AwaitedReceipts
+from digidialog.store.roster import Roster
 from digidialog.store.threads import Links, Threads
 from digidialog.store.workqueue import WorkQueue
 
@@ -52,6 +55,9 @@ class Store:
         self.citizens = Citizens(self.db)
         self.events = SeenEvents(self.db)
         self.dead_letters = DeadLetters(self.db)
+        self.appointments = Appointments(self.db)
+        self.cancellations = Cancellations(self.db)
+        self.roster = Roster(self.db)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, clock: Clock = utc_now,

@@ -5,6 +5,10 @@ in the EPJ and whether the citizen receives it. Asking the EPJ every time
 would tie the portal's traffic to the EPJ's speed, so answers are kept for
 ``ttl`` seconds. A citizen missing from a cached list triggers one early
 refresh (they may have been enrolled since), at most once per ``min_refresh``.
+
+Every answer read from the EPJ is also handed to ``record`` (the engine
+writes it to the store's roster), so that what must be answered without
+asking the EPJ (the portal's synchronous questions) has a durable copy.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from digidialog.adapters.contract import CitizenRecord, EpjAdapter, VendorService
 
@@ -23,12 +28,24 @@ class _Entry:
     fetched: float
 
 
+class RosterRecord(Protocol):
+    """Where the directory hands what it read from the EPJ."""
+
+    def services(self, services: list[VendorService]) -> None:
+        """The EPJ listed these services."""
+
+    def recipients(self, service_code: str, citizens: list[CitizenRecord]) -> None:
+        """The EPJ listed these recipients of ``service_code``."""
+
+
 class Directory:
     """Cached services and recipients of one EPJ; safe to share between threads."""
 
     def __init__(self, adapter: EpjAdapter, *, ttl: float = 600.0, min_refresh: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 record: RosterRecord | None = None) -> None:
         self._adapter = adapter
+        self._record = record
         self._ttl = ttl
         self._min_refresh = min_refresh
         self._clock = clock
@@ -41,8 +58,11 @@ class Directory:
         """The EPJ's service with this code, or ``None`` when the EPJ has none."""
         with self._lock:
             if self._clock() - self._services_fetched > self._ttl:
-                self._services = {s.code: s for s in self._adapter.services()}
+                listed = self._adapter.services()
+                self._services = {s.code: s for s in listed}
                 self._services_fetched = self._clock()
+                if self._record is not None:
+                    self._record.services(listed)
             return self._services.get(code)
 
     def service_name(self, code: str) -> str:
@@ -77,7 +97,9 @@ class Directory:
             self._recipients.clear()
 
     def _fetch(self, code: str) -> _Entry:
-        records = {r.national_id: r for r in self._adapter.citizens(service_code=code)}
-        entry = _Entry(records, self._clock())
+        listed = list(self._adapter.citizens(service_code=code))
+        entry = _Entry({r.national_id: r for r in listed}, self._clock())
+        if self._record is not None:
+            self._record.recipients(code, listed)
         self._recipients[code] = entry
         return entry

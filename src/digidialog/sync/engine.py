@@ -29,6 +29,7 @@ from digidialog.sync.inbound import InboundHandler, utc_now
 from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.sync.receiver import receive_one
 from digidialog.sync.retry import RetryPolicy
+from digidialog.sync.window import StoreRoster
 from digidialog.sync.worker import OutboxWorker
 from digidialog.transport import Transport, async_queue
 
@@ -61,7 +62,8 @@ class _Lane:
                  clock: Callable[[], datetime], policy: RetryPolicy,
                  observer: EngineObserver) -> None:
         self.municipality = municipality
-        self.directory = Directory(municipality.adapter)
+        self.directory = Directory(municipality.adapter,
+                                   record=StoreRoster(store, municipality.her_id))
         self.inbound = InboundHandler(store, municipality, self.directory, clock=clock,
                                       observer=observer)
         self.worker = OutboxWorker(store, municipality, self.directory, transport, clock=clock,
