@@ -64,6 +64,7 @@ def municipality_context(config: DaemonConfig, municipality: MunicipalityConfig,
                      for s in municipality.services),
         portal_her_id=config.portal.her_id,
         statuses=tuple(status.value for status in municipality.statuses),
+        require_registered_proxy=municipality.proxies == "register",
     )
 
 

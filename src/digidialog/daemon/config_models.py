@@ -233,6 +233,7 @@ class MunicipalityConfig(Section):
     nightly: ClockTime = time(2, 0)
     welcome_message: NonEmpty | None = None
     answer_deadline: Literal["next-working-day"] = "next-working-day"
+    proxies: Literal["portal", "register"] = "portal"
     epj: EpjConfig
     services: tuple[ServiceConfig, ...] = Field(default=(), alias="service")
 
@@ -256,6 +257,15 @@ class MunicipalityConfig(Section):
     def _deadline_policy(cls, value: Any) -> Any:
         if value != "next-working-day":
             raise problem('only "next-working-day" is available')
+        return value
+
+    @field_validator("proxies", mode="before")
+    @classmethod
+    def _proxy_policy(cls, value: Any) -> Any:
+        if value not in ("portal", "register"):
+            raise problem('"portal" (a relative the portal let through may act unless a '
+                          'registered proxy says otherwise) or "register" (only registered '
+                          'proxies)')
         return value
 
     def service_by_code(self, vendor_code: str) -> ServiceConfig | None:

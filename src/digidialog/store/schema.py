@@ -248,6 +248,15 @@ roster_recipients = Table(
     Column("seen_at", UtcDateTime, nullable=False),
     Index("ix_roster_recipients_citizen", "municipality", "citizen_id"),
 )
+proxies = Table(
+    "proxies", metadata,
+    Column("municipality", String(64), primary_key=True),
+    Column("citizen_id", String(32), primary_key=True),
+    Column("holder_id", String(32), primary_key=True),
+    Column("body", JSON, nullable=False),
+    Column("valid_to", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
 
 
 def row_dict(row: Any) -> dict[str, Any]:

@@ -33,6 +33,7 @@ class Municipality:
     portal_her_id: str
     portal_name: str = "Helsenorge"
     statuses: tuple[str, ...] = ("planned", "assigned", "cancelled")
+    require_registered_proxy: bool = False
     _by_her_id: dict[str, ServiceRoute] = field(init=False, repr=False, compare=False)
     _by_code: dict[str, ServiceRoute] = field(init=False, repr=False, compare=False)
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from digidialog.adapters.contract import CitizenMessage, DigitalStatusUpdate
-from digidialog.domain import OnBehalfOf, answer_deadline, to_oslo
+from digidialog.domain import Action, OnBehalfOf, answer_deadline, to_oslo
 from digidialog.domain.digital_status import DigitalStatus
 from digidialog.errors import (
     FatalError,
@@ -31,6 +31,13 @@ from digidialog.helsenorge import Function, Party, PortalMessage, decode
 from digidialog.log import get_logger
 from digidialog.store import Store, WorkItem
 from digidialog.sync import jobs, outgoing
+from digidialog.sync.access import (
+    CLOSED_TEXT,
+    DirectoryView,
+    Refusal,
+    proxy_refusal,
+    service_refusal,
+)
 from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
 from digidialog.sync.header import Header, peek_header
@@ -63,6 +70,7 @@ class InboundHandler:
         self.observer = observer or NoObserver()
         self.m = municipality
         self.directory = directory
+        self.services = DirectoryView(directory)
         self.clock = clock
         self._handlers: dict[Function, Callable[[WorkItem, PortalMessage, str], None]] = {
             Function.RECEIPT: self._receipt,
@@ -152,31 +160,34 @@ class InboundHandler:
     def _citizen_message(self, item: WorkItem, message: PortalMessage, owner: str) -> None:
         patient = present(message.patient, "Patient")
         route = self.m.route_to(message.receiver.service_her_id)
-        refusal = self._refusal_reason(route.vendor_code if route else None, patient.id)
+        refusal = self._refusal(message, route.vendor_code if route else None,
+                                Action.WRITE_MESSAGE)
         now = self.clock()
         with self.store.transaction() as conn:
             if message.ack:
                 self._send(conn, f"apprec:{message.msg_id}",
                            outgoing.application_receipt(Header.of(message), now))
             if refusal is not None or route is None:
+                refusal = refusal or Refusal(outgoing.REFUSED, CLOSED_TEXT, "service closed")
                 self._send(conn, f"refusal:{message.msg_id}",
-                           outgoing.refusal(message, now, refusal or ""), patient.id)
+                           outgoing.refusal(message, now, refusal.text, refusal.code),
+                           patient.id)
             else:
                 self._deliver(conn, message, route.vendor_code, route.her_id, now)
             self.store.inbox.complete(conn, item.id, owner)
         if refusal is not None:
-            log.info("citizen message refused", msg_id=message.msg_id, code=outgoing.REFUSED)
+            log.info("citizen message refused", msg_id=message.msg_id, code=refusal.code,
+                     reason=refusal.reason)
 
-    def _refusal_reason(self, code: str | None, citizen_id: str) -> str | None:
-        """Why the citizen may not write to this service, in words for the citizen."""
-        if code is None:
-            return "Tjenesten tar ikke imot digitale meldinger."
-        service = self.directory.service(code)
-        if service is None or not service.open_for_dialog:
-            return "Tjenesten tar ikke imot digitale meldinger."
-        if self.directory.recipient(citizen_id, code) is None:
-            return "Du mottar ikke denne tjenesten, og kan derfor ikke skrive til den."
-        return None
+    def _refusal(self, message: PortalMessage, code: str | None, action: Action
+                 ) -> Refusal | None:
+        """Why this citizen (or the relative acting) may not do ``action`` in service ``code``."""
+        patient = present(message.patient, "Patient")
+        relative = message.on_behalf_of.to_person() if message.on_behalf_of else None
+        return (service_refusal(self.services, patient.id, code)
+                or proxy_refusal(self.store, self.m.her_id, patient.id, relative, action,
+                                 self.clock(),
+                                 require_registered=self.m.require_registered_proxy))
 
     def _deliver(self, conn: Connection, message: PortalMessage, code: str, service_her_id: str,
                  now: datetime) -> None:

@@ -34,11 +34,16 @@ def application_receipt(original: Header, at: datetime, *,
     )
 
 
-def refusal(original: PortalMessage, at: datetime, text: str) -> PortalMessage:
-    """Code 26 in the thread of ``original``: the service cannot take it, and why."""
+def refusal(original: PortalMessage, at: datetime, text: str, code: str = REFUSED
+            ) -> PortalMessage:
+    """A refusal (26 by default; 30 no access) in the thread of ``original``, and why.
+
+    It is written in the process of ``original``, each of which carries the
+    refusal codes.
+    """
     root = original.conversation.root if original.conversation else original.msg_id
     return PortalMessage(
-        process=Process.EKONTAKT.value, function=Function.REFUSAL, code=REFUSED,
+        process=original.process, function=Function.REFUSAL, code=code,
         msg_id=new_msg_id(), generated_at=at,
         conversation=Conversation(parent=original.msg_id, root=root),
         sender=original.receiver, receiver=original.sender, patient=original.patient,

@@ -1,4 +1,4 @@
-"""Appointments kept current from the EPJ, cancellations awaiting a decision, and the roster.
+"""Appointments kept current from the EPJ, cancellations awaiting a decision, the roster, proxies.
 
 Revision ID: 0003
 Revises: 0002
@@ -71,10 +71,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_roster_recipients_citizen", "roster_recipients",
                     ["municipality", "citizen_id"])
+    op.create_table(
+        "proxies",
+        sa.Column("municipality", sa.String(64), primary_key=True),
+        sa.Column("citizen_id", sa.String(32), primary_key=True),
+        sa.Column("holder_id", sa.String(32), primary_key=True),
+        sa.Column("body", sa.JSON, nullable=False),
+        sa.Column("valid_to", TIMESTAMP),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
+    )
 
 
 def downgrade() -> None:
     """Drop the tables of this revision (what they held is read again from the EPJ)."""
-    for table in ("roster_recipients", "roster_services", "cancellations",
+    for table in ("proxies", "roster_recipients", "roster_services", "cancellations",
                   "appointment_reads", "appointments"):
         op.drop_table(table)
