@@ -221,6 +221,8 @@ class InboundHandler:
                               key=f"deliver:{message.msg_id}",
                               payload=delivery.model_dump_json().encode(),
                               meta={"msg_id": message.msg_id, "thread_root": root})
+        jobs.enqueue_first_read(self.store, conn, municipality=self.m.her_id,
+                                citizen_id=patient.id)
 
     def _digital_status(self, item: WorkItem, message: PortalMessage, owner: str) -> None:
         patient = present(message.patient, "Patient")
@@ -236,6 +238,9 @@ class InboundHandler:
             self.store.outbox.add(conn, municipality=self.m.her_id, kind=jobs.EPJ_DIGITAL_STATUS,
                                   key=f"status:{message.msg_id}",
                                   payload=update.model_dump_json().encode(), meta={})
+            if active:
+                jobs.enqueue_first_read(self.store, conn, municipality=self.m.her_id,
+                                        citizen_id=patient.id)
             self.store.inbox.complete(conn, item.id, owner)
 
     def _send(self, conn: Connection, key: str, message: PortalMessage,

@@ -33,6 +33,16 @@ EPJ_DELIVER = "epj.deliver"
 """Put a citizen's message into the EPJ."""
 EPJ_DIGITAL_STATUS = "epj.digital-status"
 """Tell the EPJ a citizen became (in)active on Helsenorge."""
+EPJ_READ_WINDOW = "epj.read-window"
+"""Read a window of a citizen's appointments from the EPJ into the store."""
+
+
+def enqueue_first_read(store: Store, conn: Connection, *, municipality: str,
+                       citizen_id: str) -> int | None:
+    """On first contact with a citizen, read their appointments once (keyed: never twice)."""
+    return store.outbox.add(conn, municipality=municipality, kind=EPJ_READ_WINDOW,
+                            key=f"read-window:{municipality}:{citizen_id}:first",
+                            payload=citizen_id.encode(), meta={})
 
 
 def message_key(municipality: str, msg_id: str) -> str:

@@ -24,6 +24,7 @@ from digidialog.sync.directory import Directory
 from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.sync.retry import RetryPolicy
 from digidialog.sync.staff import StaffMessageRouter
+from digidialog.sync.window import read_window
 from digidialog.transport import APPREC_SUBJECT, Envelope, Transport
 
 log = get_logger("sync.worker")
@@ -50,6 +51,7 @@ class OutboxWorker:
             jobs.EPJ_DELIVER: self._deliver,
             jobs.EPJ_DIGITAL_STATUS: self._digital_status,
             jobs.EPJ_EVENT: self._event,
+            jobs.EPJ_READ_WINDOW: self._read_window,
         }
 
     def run_once(self, owner: str, *, limit: int = 20,
@@ -105,6 +107,11 @@ class OutboxWorker:
     def _digital_status(self, item: WorkItem, owner: str) -> None:
         update = DigitalStatusUpdate.model_validate_json(item.payload)
         self.m.adapter.set_digital_status([update])
+        with self.store.transaction() as conn:
+            self.store.outbox.complete(conn, item.id, owner)
+
+    def _read_window(self, item: WorkItem, owner: str) -> None:
+        read_window(self.store, self.m, item.payload.decode(), self.clock())
         with self.store.transaction() as conn:
             self.store.outbox.complete(conn, item.id, owner)
 
