@@ -68,6 +68,9 @@ class World:
     service: str
     """The level-2 HER-id of the open, configured service."""
     service_code: str
+    second_service: str
+    """The level-2 HER-id of a second open, configured service."""
+    second_service_code: str
     unconfigured_service: str
     """A HER-id in the municipality that no configured service has."""
     citizens: list[str]
@@ -122,10 +125,14 @@ def backend_for(backend: str, tmp_path: Path, queues: list[str]
 
 
 @contextmanager
-def world(vendor: str, backend: str, tmp_path: Path, *, citizens: int = 2) -> Iterator[World]:
-    """A started world; everything stopped and removed afterwards."""
+def world(vendor: str, backend: str, tmp_path: Path, *, citizens: int = 2,
+          statuses: tuple[str, ...] = ("planned", "assigned", "cancelled")) -> Iterator[World]:
+    """A started world; everything stopped and removed afterwards.
+
+    The municipality has two configured services and shows ``statuses``.
+    """
     municipality, portal_her_id = unique_her_id(), unique_her_id()
-    service, unconfigured = unique_her_id(), unique_her_id()
+    service, second, unconfigured = unique_her_id(), unique_her_id(), unique_her_id()
     queues = [async_queue(municipality), sync_queue(municipality), error_queue(municipality),
               async_queue(portal_her_id), sync_queue(portal_her_id),
               error_queue(portal_her_id), f"{portal_her_id}_syncreply"]
@@ -134,13 +141,15 @@ def world(vendor: str, backend: str, tmp_path: Path, *, citizens: int = 2) -> It
     with ExitStack() as stack:
         harness = mocks.start(vendor, seed_citizens=0)
         stack.callback(harness.stop)
-        code = harness.open_service()
+        code, second_code = harness.open_service(), harness.second_open_service()
         seeded = harness.seed_citizens(citizens)
         store, factory = stack.enter_context(backend_for(backend, tmp_path, queues))
         adapter = harness.adapter()
         context = Municipality(
             name="Eksempel kommune", her_id=municipality, vendor=vendor, adapter=adapter,
-            routes=(ServiceRoute(code, code, service),), portal_her_id=portal_her_id)
+            routes=(ServiceRoute(code, code, service),
+                    ServiceRoute(second_code, second_code, second)),
+            portal_her_id=portal_her_id, statuses=statuses)
         engine = Engine(store, [context], factory, settings=EngineSettings(
             owner=f"test-{municipality}", receive_timeout=0.2, idle_wait=0.05,
             poll_interval=0.2, error_wait=0.2))
@@ -148,9 +157,10 @@ def world(vendor: str, backend: str, tmp_path: Path, *, citizens: int = 2) -> It
         stack.callback(portal_transport.close)
         portal = PortalSimulator(portal_transport, portal_her_id=portal_her_id,
                                  names={municipality: "Eksempel kommune",
-                                        service: "Hjemmesykepleien"})
+                                        service: "Hjemmesykepleien",
+                                        second: "Praktisk bistand"})
         here = World(vendor, harness, store, engine, portal, municipality, service, code,
-                     unconfigured, seeded, factory)
+                     second, second_code, unconfigured, seeded, factory)
         portal.start()
         stack.callback(portal.stop)
         here.start_engine()

@@ -27,6 +27,8 @@ from digidialog.store.schema import appointment_reads, appointments
 
 FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 """``visible_until`` of a series that never ends."""
+READ_CLOCK_SKEW = timedelta(minutes=2)
+"""How far the EPJ's clock (and its rounding) may be behind ours."""
 
 
 @dataclass(frozen=True)
@@ -82,15 +84,16 @@ class Appointments:
 
     def put(self, conn: Connection, municipality: str, citizen_id: str,
             appointment: Appointment, *, service_code: str | None = None,
-            changed_at: datetime) -> StoredAppointment | None:
+            changed_at: datetime, force: bool = False) -> StoredAppointment | None:
         """Store ``appointment`` (new or changed); returns what was stored before, if anything.
 
         ``service_code`` defaults to the appointment's own service id. A change
         older than the one stored (``changed_at``) is ignored, so that events
-        taken out of order cannot undo a newer state.
+        taken out of order cannot undo a newer state, unless ``force`` (what
+        was just read from the EPJ is its state now, whatever is stored).
         """
         before = self._get(conn, municipality, appointment.uid)
-        if before is not None and before.changed_at > changed_at:
+        if before is not None and before.changed_at > changed_at and not force:
             return before
         stored = _in_utc(appointment)
         values = {
@@ -139,6 +142,11 @@ class Appointments:
         appointments the EPJ reported. The read is recorded (:meth:`window_read`).
         """
         found = list(found)
+        # What was read is the EPJ's state now, so it replaces what is stored. It is dated a
+        # little before ``at``: events carry the EPJ's clock, to the second at best, and one
+        # from just before the read may be applied again (events come in order, so the
+        # state converges), but one from well before it cannot undo what was read.
+        as_of = at - READ_CLOCK_SKEW
         gone = delete(appointments).where(
             appointments.c.municipality == municipality,
             appointments.c.citizen_id == citizen_id,
@@ -149,7 +157,7 @@ class Appointments:
             gone = gone.where(appointments.c.service_code.in_(list(service_codes)))
         conn.execute(gone)
         for appointment in found:
-            self.put(conn, municipality, citizen_id, appointment, changed_at=at)
+            self.put(conn, municipality, citizen_id, appointment, changed_at=as_of, force=True)
         values = {"window_start": start, "window_end": end, "read_at": at}
         statement = self._db.insert(appointment_reads).values(
             municipality=municipality, citizen_id=citizen_id, **values)

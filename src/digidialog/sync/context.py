@@ -49,6 +49,10 @@ class Municipality:
         """The configured route of an EPJ service code, if any."""
         return self._by_code.get(vendor_code)
 
+    def route_for_service_id(self, service_id: str) -> ServiceRoute | None:
+        """The configured route whose TjenesteId towards Helsenorge is ``service_id``."""
+        return next((r for r in self.routes if r.service_id == service_id), None)
+
     def service_party(self, route: ServiceRoute, service_name: str) -> Party:
         """This municipality's service as sender or receiver of a message."""
         return Party(her_ids=(self.her_id, route.her_id), names=(self.name, service_name))

@@ -18,7 +18,7 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from digidialog.adapters.contract import CitizenMessage, DigitalStatusUpdate
-from digidialog.domain import Action, OnBehalfOf, answer_deadline, to_oslo
+from digidialog.domain import Action, CancellationOutcome, OnBehalfOf, answer_deadline, to_oslo
 from digidialog.domain.digital_status import DigitalStatus
 from digidialog.errors import (
     FatalError,
@@ -38,6 +38,7 @@ from digidialog.sync.access import (
     proxy_refusal,
     service_refusal,
 )
+from digidialog.sync.cancelling import REJECTED, Cancelling, answer_key
 from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
 from digidialog.sync.header import Header, peek_header
@@ -72,11 +73,13 @@ class InboundHandler:
         self.directory = directory
         self.services = DirectoryView(directory)
         self.clock = clock
+        self.cancelling = Cancelling(store, municipality, directory, clock=clock)
         self._handlers: dict[Function, Callable[[WorkItem, PortalMessage, str], None]] = {
             Function.RECEIPT: self._receipt,
             Function.CITIZEN_MESSAGE: self._citizen_message,
             Function.CITIZEN_REPLY: self._citizen_message,
             Function.DIGITAL_STATUS_CHANGE: self._digital_status,
+            Function.CANCELLATION_REQUEST: self._cancellation,
         }
 
     def handle(self, item: WorkItem, owner: str) -> None:
@@ -224,6 +227,29 @@ class InboundHandler:
         jobs.enqueue_first_read(self.store, conn, municipality=self.m.her_id,
                                 citizen_id=patient.id)
 
+    def _cancellation(self, item: WorkItem, message: PortalMessage, owner: str) -> None:
+        patient = present(message.patient, "Patient")
+        request = present(message.cancellation, "the cancellation")
+        refusal = self.cancelling.check(message, request)
+        now = self.clock()
+        with self.store.transaction() as conn:
+            if message.ack:
+                self._send(conn, f"apprec:{message.msg_id}",
+                           outgoing.application_receipt(Header.of(message), now))
+            if refusal is None:
+                self.cancelling.accept_request(conn, message, request, now)
+            elif refusal.code == REJECTED:
+                self._send(conn, answer_key(message.msg_id),
+                           self.cancelling.reply(message, CancellationOutcome.REJECTED, now,
+                                                 comment=refusal.text), patient.id)
+            else:
+                self._send(conn, f"refusal:{message.msg_id}",
+                           outgoing.refusal(message, now, refusal.text, refusal.code),
+                           patient.id)
+            self.store.inbox.complete(conn, item.id, owner)
+        log.info("cancellation received", msg_id=message.msg_id, kind=request.kind.value,
+                 refused=None if refusal is None else refusal.reason)
+
     def _digital_status(self, item: WorkItem, message: PortalMessage, owner: str) -> None:
         patient = present(message.patient, "Patient")
         active = present(message.digital_status, "the digital status") is DigitalStatus.ACTIVE
@@ -258,7 +284,7 @@ def present(value: _T | None, what: str) -> _T:
 
 
 _NOT_SERVED_YET = frozenset({
-    Function.CANCELLATION_REQUEST, Function.PLANNED_APPOINTMENTS_REQUEST,
+    Function.PLANNED_APPOINTMENTS_REQUEST,
     Function.DIGITAL_STATUS_REPLY,
 })
 

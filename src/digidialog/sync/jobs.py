@@ -33,6 +33,8 @@ EPJ_DELIVER = "epj.deliver"
 """Put a citizen's message into the EPJ."""
 EPJ_DIGITAL_STATUS = "epj.digital-status"
 """Tell the EPJ a citizen became (in)active on Helsenorge."""
+EPJ_CANCEL = "epj.cancel"
+"""Register a citizen's cancellation in the EPJ."""
 EPJ_READ_WINDOW = "epj.read-window"
 """Read a window of a citizen's appointments from the EPJ into the store."""
 

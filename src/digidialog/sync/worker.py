@@ -13,17 +13,20 @@ from datetime import datetime
 from pydantic import TypeAdapter
 
 from digidialog.adapters.contract import CitizenMessage, DigitalStatusUpdate
-from digidialog.domain.events import EpjEvent, StaffMessageWritten
-from digidialog.errors import FatalError
+from digidialog.domain import CancellationDecision, CancellationOutcome, CancellationRequest
+from digidialog.domain.events import CancellationDecided, EpjEvent, StaffMessageWritten
+from digidialog.errors import FatalError, VendorRejected
 from digidialog.log import get_logger
 from digidialog.store import Store, WorkItem
 from digidialog.sync import jobs
 from digidialog.sync.attempt import attempt
+from digidialog.sync.cancelling import Cancelling
 from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
 from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.sync.retry import RetryPolicy
 from digidialog.sync.staff import StaffMessageRouter
+from digidialog.sync.visits import VisitNotices
 from digidialog.sync.window import read_window
 from digidialog.transport import APPREC_SUBJECT, Envelope, Transport
 
@@ -46,12 +49,15 @@ class OutboxWorker:
         self.policy = policy or RetryPolicy()
         self.observer = observer or NoObserver()
         self.staff = StaffMessageRouter(store, municipality, directory)
+        self.visits = VisitNotices(store, municipality, directory)
+        self.cancelling = Cancelling(store, municipality, directory, clock=clock)
         self._work: dict[str, Callable[[WorkItem, str], None]] = {
             jobs.PORTAL_SEND: self._send,
             jobs.EPJ_DELIVER: self._deliver,
             jobs.EPJ_DIGITAL_STATUS: self._digital_status,
             jobs.EPJ_EVENT: self._event,
             jobs.EPJ_READ_WINDOW: self._read_window,
+            jobs.EPJ_CANCEL: self._cancel,
         }
 
     def run_once(self, owner: str, *, limit: int = 20,
@@ -115,14 +121,45 @@ class OutboxWorker:
         with self.store.transaction() as conn:
             self.store.outbox.complete(conn, item.id, owner)
 
+    def _cancel(self, item: WorkItem, owner: str) -> None:
+        request = CancellationRequest.model_validate_json(item.payload)
+        try:
+            self.m.adapter.register_cancellation(request)
+        except VendorRejected as error:
+            # The EPJ will never decide it (an unknown visit, a closed service, an invalid
+            # period): the citizen is told no now, as a decision would have told them.
+            log.warning("cancellation refused by the EPJ", request_id=request.request_id,
+                        reason=str(error))
+            decision = CancellationDecision(request_id=request.request_id,
+                                            outcome=CancellationOutcome.REJECTED)
+            self._answer_decision(item, owner, decision)
+            return
+        with self.store.transaction() as conn:
+            self.store.outbox.complete(conn, item.id, owner)
+        log.info("cancellation registered in EPJ", request_id=request.request_id, job=item.id)
+
+    def _answer_decision(self, item: WorkItem, owner: str,
+                         decision: CancellationDecision) -> None:
+        now = self.clock()
+        prepared = self.cancelling.prepare_answer(decision, now)
+        with self.store.transaction() as conn:
+            if prepared is not None:
+                self.cancelling.record_answer(conn, prepared, now)
+            self.store.outbox.complete(conn, item.id, owner)
+
     def _event(self, item: WorkItem, owner: str) -> None:
         event = _EVENT.validate_json(item.payload)
-        if not isinstance(event, StaffMessageWritten):
-            # Appointment changes, completed visits and cancellation decisions are acted on
-            # by the appointments engine; until it runs they are kept as dead letters.
-            raise FatalError(f"{event.kind.value} events are not acted on yet")
         now = self.clock()
-        dispatch = self.staff.prepare(event.message, now)
+        if isinstance(event, CancellationDecided):
+            self._answer_decision(item, owner, event.decision)
+            return
+        if isinstance(event, StaffMessageWritten):
+            dispatch = self.staff.prepare(event.message, now)
+            with self.store.transaction() as conn:
+                self.staff.record(conn, f"send:{item.key}", dispatch, now)
+                self.store.outbox.complete(conn, item.id, owner)
+            return
+        prepared = self.visits.prepare(event, now)
         with self.store.transaction() as conn:
-            self.staff.record(conn, f"send:{item.key}", dispatch, now)
+            self.visits.record(conn, prepared, now)
             self.store.outbox.complete(conn, item.id, owner)

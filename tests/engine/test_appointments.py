@@ -1,0 +1,157 @@
+"""Visits end to end, for every vendor, on both backends: what the EPJ reports reaches the
+store and, when the citizen must hear it, the portal; cancellations go to the EPJ and its
+decision comes back as 08 or 09 in the request's thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from digidialog.domain import AppointmentStatus, DigitalStatus, Relation
+from digidialog.domain.timezone import OSLO
+from digidialog.helsenorge import Function, Representative
+from digidialog.store import DONE
+from digidialog.testing import samples
+from digidialog.testing.harness import ExpectedVisit
+from tests.engine.world import World, eventually, world
+
+RELATIVE = Representative(id=samples.RELATIVE.id, given_name="Roland", family_name="Gundersen",
+                          relation=Relation.FULLMAKT)
+SHOWS_COMPLETED = ("planned", "assigned", "completed")
+
+
+@pytest.fixture
+def showing_completed(vendor: str, backend: str, tmp_path: Path) -> Iterator[World]:
+    """A world whose municipality shows completed visits (and not cancelled ones)."""
+    with world(vendor, backend, tmp_path, statuses=SHOWS_COMPLETED) as started:
+        yield started
+
+
+def tomorrow_at(hour: int) -> datetime:
+    """A whole hour tomorrow, Oslo time."""
+    day = datetime.now(OSLO).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=OSLO)
+
+
+def registered(world: World, request_id: str) -> bool:
+    """Whether the engine has registered the cancellation in the EPJ (every visit of it, where
+    the EPJ takes a period visit by visit)."""
+    job = world.store.outbox.get_by_key(f"cancel:{request_id}")
+    return job is not None and job.state == DONE
+
+
+def activate_with_visits(world: World, count: int = 4) -> tuple[str, list[ExpectedVisit]]:
+    """A citizen with ``count`` visits tomorrow becomes digitally active; their visits are read."""
+    citizen = world.citizens[0]
+    visits = world.harness.seed_visits(citizen, count, tomorrow_at(9))
+    sent = world.portal.send_digital_status(world.municipality, citizen, DigitalStatus.ACTIVE)
+    world.portal.wait_for_receipt(sent.msg_id, timeout=15)
+    eventually(lambda: len(world.store.appointments.of_citizen(world.municipality, citizen))
+               >= count, timeout=15, what="the citizen's visits read into the store")
+    return citizen, visits
+
+
+def test_a_completed_visit_reaches_the_portal_once(showing_completed: World) -> None:
+    """MOA with status COMPLETED, sent once however often the EPJ reports it, AppRec'd."""
+    world = showing_completed
+    citizen, visits = activate_with_visits(world)
+    world.harness.complete_visit(citizen, visits[0].uid)
+    notice = world.portal.wait_for(function=Function.APPOINTMENT_NOTICE, code="MOA",
+                                   citizen=citizen, timeout=15)[0]
+    visit = notice.message.appointments[0]
+    assert visit.uid == visits[0].uid
+    assert visit.status is AppointmentStatus.COMPLETED
+    assert visit.contact_her_id in (world.service, world.second_service)
+    assert visit.location == "Hjemmebesøk"
+    eventually(lambda: not world.store.receipts.pending(world.municipality),
+               what="the portal's AppRec for the notice")
+    stored = world.store.appointments.get(world.municipality, visits[0].uid)
+    assert stored is not None and stored.status is AppointmentStatus.COMPLETED
+    assert len(world.portal.received(Function.APPOINTMENT_NOTICE)) == 1
+    world.portal.assert_no_violations()
+
+
+def test_completed_visits_are_not_pushed_where_they_are_not_shown(running: World) -> None:
+    """A municipality that does not show completed visits keeps them in the store only."""
+    world = running
+    citizen, visits = activate_with_visits(world)
+    world.harness.complete_visit(citizen, visits[0].uid)
+
+    def completed() -> bool:
+        stored = world.store.appointments.get(world.municipality, visits[0].uid)
+        return stored is not None and stored.status is AppointmentStatus.COMPLETED
+
+    eventually(completed, timeout=15, what="the completed visit in the store")
+    world.engine.run_until_idle()
+    assert world.portal.received(Function.APPOINTMENT_NOTICE) == []
+
+
+def test_a_single_cancellation_is_registered_and_accepted(running: World) -> None:
+    """ART for one visit: registered once in the EPJ, accepted, answered 08 in its thread."""
+    world = running
+    citizen, visits = activate_with_visits(world)
+    visit = visits[1]
+    request = world.portal.send_cancellation(
+        world.municipality, world.service, citizen, uid=visit.uid, start=visit.start,
+        end=visit.end, reason="Jeg er hos datteren min.", on_behalf_of=RELATIVE)
+    world.portal.wait_for_receipt(request.msg_id, timeout=15)
+    eventually(lambda: registered(world, request.msg_id), timeout=15,
+               what="the cancellation registered in the EPJ")
+    world.harness.decide_cancellations(accept=True)
+    answer = world.portal.wait_for(function=Function.CANCELLATION_REPLY,
+                                   thread=request.msg_id, timeout=15)[0]
+    assert answer.message.code == "08"
+    assert answer.message.conversation is not None
+    assert answer.message.conversation.parent == request.msg_id
+    assert [a.uid for a in answer.message.appointments] == [visit.uid]
+    assert answer.message.appointments[0].status is AppointmentStatus.CANCELLED
+    assert world.harness.cancellations(request.msg_id) == 1
+    world.portal.assert_no_violations()
+
+
+def test_a_period_over_two_services_is_registered_and_rejected(running: World) -> None:
+    """ART for a period in both services: registered, rejected by staff, answered 09."""
+    world = running
+    citizen, _ = activate_with_visits(world)
+    start = tomorrow_at(0)
+    request = world.portal.send_period_cancellation(
+        world.municipality, world.service, citizen, start=start, end=start + timedelta(days=1),
+        service_ids=[world.service_code, world.second_service_code], reason="Ferie.")
+    world.portal.wait_for_receipt(request.msg_id, timeout=15)
+    eventually(lambda: registered(world, request.msg_id), timeout=15,
+               what="the period cancellation registered in the EPJ")
+    world.harness.decide_cancellations(accept=False)
+    answer = world.portal.wait_for(function=Function.CANCELLATION_REPLY,
+                                   thread=request.msg_id, timeout=15)[0]
+    assert answer.message.code == "09"
+    assert answer.message.appointments == ()
+    world.portal.assert_no_violations()
+
+
+def test_cancellations_that_cannot_be_made_are_answered_09_at_once(running: World) -> None:
+    """Someone else's visit, an unknown one, a past period: 09 with a reason, nothing in the
+    EPJ; the messages behind them flow."""
+    world = running
+    citizen, visits = activate_with_visits(world)
+    other = world.citizens[1]
+    theirs = world.portal.send_cancellation(
+        world.municipality, world.service, other, uid=visits[0].uid, start=visits[0].start,
+        end=visits[0].end)
+    unknown = world.portal.send_cancellation(
+        world.municipality, world.service, citizen, uid="no-such-visit",
+        start=tomorrow_at(9), end=tomorrow_at(10))
+    past = tomorrow_at(0) - timedelta(days=3)
+    over = world.portal.send_period_cancellation(
+        world.municipality, world.service, citizen, start=past, end=past + timedelta(days=1),
+        service_ids=[world.service_code])
+    for request in (theirs, unknown, over):
+        answer = world.portal.wait_for(function=Function.CANCELLATION_REPLY,
+                                       thread=request.msg_id, timeout=15)[0]
+        assert answer.message.code == "09"
+        assert answer.message.body
+        assert world.harness.cancellations(request.msg_id) == 0
+    world.portal.assert_no_violations()
