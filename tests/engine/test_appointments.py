@@ -6,12 +6,18 @@ decision comes back as 08 or 09 in the request's thread.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from digidialog.domain import AppointmentStatus, DigitalStatus, Relation
+from digidialog.domain import (
+    AppointmentStatus,
+    DigitalStatus,
+    Proxy,
+    ProxyScope,
+    Relation,
+)
 from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge import Function, Representative
 from digidialog.store import DONE
@@ -154,4 +160,41 @@ def test_cancellations_that_cannot_be_made_are_answered_09_at_once(running: Worl
         assert answer.message.code == "09"
         assert answer.message.body
         assert world.harness.cancellations(request.msg_id) == 0
+    world.portal.assert_no_violations()
+
+
+def register_proxy(world: World, citizen: str, scope: ProxyScope, valid_to: date | None) -> None:
+    """The municipality registers what the relative may do for the citizen."""
+    proxy = Proxy(holder=RELATIVE.to_person(), citizen_id=citizen, relation=RELATIVE.relation,
+                  scope=scope, valid_from=date(2020, 1, 1), valid_to=valid_to)
+    with world.store.transaction() as conn:
+        world.store.proxies.put(conn, world.municipality, proxy)
+
+
+def test_a_relative_is_held_to_the_proxy_the_municipality_registered(running: World) -> None:
+    """Appointments only: may cancel, may not write (30). Expired: may not cancel (30)."""
+    world = running
+    citizen, visits = activate_with_visits(world)
+    register_proxy(world, citizen, ProxyScope.APPOINTMENTS_AND_PRACTITIONERS, None)
+    message = world.portal.send_proxy_message(world.municipality, world.service, citizen,
+                                              RELATIVE)
+    refused = world.portal.wait_for(function=Function.REFUSAL, thread=message.msg_id,
+                                    timeout=15)[0]
+    assert refused.message.code == "30"
+    allowed = world.portal.send_cancellation(
+        world.municipality, world.service, citizen, uid=visits[0].uid, start=visits[0].start,
+        end=visits[0].end, on_behalf_of=RELATIVE)
+    eventually(lambda: registered(world, allowed.msg_id), timeout=15,
+               what="the relative's cancellation registered")
+
+    register_proxy(world, citizen, ProxyScope.ALL, date(2021, 1, 1))
+    expired = world.portal.send_cancellation(
+        world.municipality, world.service, citizen, uid=visits[1].uid, start=visits[1].start,
+        end=visits[1].end, on_behalf_of=RELATIVE)
+    answer = world.portal.wait_for(function=Function.REFUSAL, thread=expired.msg_id,
+                                   timeout=15)[0]
+    assert answer.message.code == "30"
+    assert world.harness.cancellations(expired.msg_id) == 0
+    assert [d for d in world.harness.delivered_messages()
+            if d["message_id"] == message.msg_id] == []
     world.portal.assert_no_violations()
