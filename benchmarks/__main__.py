@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from lxml import etree
 
-from benchmarks import engine_throughput, vendors
+from benchmarks import engine_throughput, vendors, visit_latency
 from benchmarks.codec_rates import (
     FULL,
     QUICK,
@@ -158,6 +158,7 @@ def run(settings: Settings, *, include_vendors: bool = True,
         report += "\n\n" + render_vendors(quick=settings == QUICK)
     if include_engine:
         report += "\n\n" + render_engine(engine_throughput.measure(quick=settings == QUICK))
+        report += "\n\n" + render_visits(*visit_latency.measure(quick=settings == QUICK))
     return report
 
 
@@ -197,6 +198,21 @@ def render_engine(report: engine_throughput.Report) -> str:
         "message",
         format_table(engine_throughput.STAGE_HEADERS, engine_throughput.stage_rows(report)),
     ])
+
+
+def render_visits(latencies: list[visit_latency.Latency], missing: str | None) -> str:
+    """A visit done in each vendor's mock to its MOA on the broker."""
+    lines = [
+        "Visits done: from staff registering a visit done in the vendor's mock to its MOA "
+        "taken off the portal's queue, the engine's loops running as in the daemon, visits "
+        "done at random intervals; targets: p99 under "
+        f"{visit_latency.PUSH_TARGET * 1e3:,.0f} ms for a vendor that pushes, the poll "
+        f"interval + {visit_latency.POLL_SLACK * 1e3:,.0f} ms for one that is polled",
+        format_table(visit_latency.HEADERS, visit_latency.rows(latencies)),
+    ]
+    if missing:
+        lines.append(f"(measured on the embedded backend: {missing})")
+    return "\n".join(lines)
 
 
 def parse_settings(argv: Sequence[str]) -> Settings:

@@ -168,21 +168,29 @@ class BenchWorld:
 
 
 @contextmanager
-def bench_world(backend: str, directory: Path) -> Iterator[BenchWorld]:
-    """A world on ``backend`` with nothing running yet; everything removed afterwards."""
+def bench_world(backend: str, directory: Path, *, vendor: str = VENDOR,
+                statuses: tuple[str, ...] = ("planned", "assigned", "cancelled")
+                ) -> Iterator[BenchWorld]:
+    """A world on ``backend`` with nothing running yet; everything removed afterwards.
+
+    ``vendor``'s mock plays the EPJ; the municipality shows ``statuses``.
+    """
     municipality, portal_her_id, service = _her_id(), _her_id(), _her_id()
     queues = [async_queue(municipality), sync_queue(municipality), error_queue(municipality),
               async_queue(portal_her_id), error_queue(portal_her_id)]
     with ExitStack() as stack:
-        harness = mocks.start(VENDOR, seed_citizens=0)
+        harness = mocks.start(vendor, seed_citizens=0)
         stack.callback(harness.stop)
         code = harness.open_service()
         citizens = harness.seed_citizens(CITIZENS)
         store, factory = stack.enter_context(_backend(backend, directory, queues))
         context = Municipality(
-            name="Eksempel kommune", her_id=municipality, vendor=VENDOR,
-            adapter=harness.adapter(), routes=(ServiceRoute(code, code, service),),
-            portal_her_id=portal_her_id)
+            name="Eksempel kommune", her_id=municipality, vendor=vendor,
+            adapter=harness.adapter(),
+            routes=(ServiceRoute(code, code, service),
+                    ServiceRoute(harness.second_open_service(), harness.second_open_service(),
+                                 _her_id())),
+            portal_her_id=portal_her_id, statuses=statuses)
         portal_transport = factory()
         stack.callback(portal_transport.close)
         portal = PortalSimulator(portal_transport, portal_her_id=portal_her_id,

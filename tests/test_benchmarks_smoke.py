@@ -7,8 +7,8 @@ report, where FAIL is printed.
 from __future__ import annotations
 
 import pytest
-from benchmarks import engine_throughput
-from benchmarks.__main__ import main, parse_settings, render_engine, run
+from benchmarks import engine_throughput, visit_latency
+from benchmarks.__main__ import main, parse_settings, render_engine, render_visits, run
 from benchmarks.codec_rates import QUICK, Settings
 from benchmarks.engine_stages import STAGES, StageCost
 from benchmarks.engine_world import BACKEND_NAMES, EMBEDDED, PRODUCTION
@@ -106,3 +106,15 @@ def test_engine_section_says_why_the_broker_row_is_missing() -> None:
     assert [row[1] for row in rows] == ["engine (to EPJ mock, AppRec back)",
                                        "skipped: PostgreSQL is not listening"]
     assert not any(cell in ("PASS", "FAIL") for cell in rows[0])
+
+
+def test_visit_latency_is_measured_for_a_pushing_and_a_polled_vendor() -> None:
+    """Every visit done arrives once as MOA, with a latency and a verdict per vendor."""
+    pushed = visit_latency.measure_vendor("profil", EMBEDDED, 3)
+    polled = visit_latency.measure_vendor("gerica", EMBEDDED, 3)
+    assert len(pushed.seconds) == len(polled.seconds) == 3
+    assert all(s > 0 for s in pushed.seconds + polled.seconds)
+    assert pushed.target < polled.target
+    table = render_visits([pushed, polled], "no broker here")
+    assert "profil  push" in table and "gerica  poll" in table
+    assert "embedded backend" in table

@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from digidialog.adapters.contract import ChangeSource
 from digidialog.errors import DigidialogError, RetriableError
 from digidialog.log import get_logger
 from digidialog.store import Store
@@ -51,6 +53,8 @@ class EngineSettings:
     receive_timeout: float = 1.0
     idle_wait: float = 0.2
     poll_interval: float = 2.0
+    push_poll_interval: float = 0.1
+    """How often the events an EPJ pushed (kept by its adapter, locally) are read."""
     error_wait: float = 2.0
     batch: int = 20
 
@@ -127,44 +131,62 @@ class Engine:
         named: dict[str, Loop] = {}
         for municipality in self.municipalities:
             her_id = municipality.her_id
-            named[f"receive:{her_id}"] = self._receive_loop(municipality)
-            named[f"work:{her_id}"] = self._work_loop(municipality)
-            named[f"follow:{her_id}"] = self._follow_loop(municipality)
+            # The loops that bring work in wake the one that does it, rather than leave it
+            # to notice on its next idle check.
+            wake = threading.Event()
+            named[f"receive:{her_id}"] = self._receive_loop(municipality, wake)
+            named[f"work:{her_id}"] = self._work_loop(municipality, wake)
+            named[f"follow:{her_id}"] = self._follow_loop(municipality, wake)
         return named
 
-    def _receive_loop(self, municipality: Municipality) -> Loop:
+    def _receive_loop(self, municipality: Municipality, wake: threading.Event) -> Loop:
         def loop(stop: threading.Event) -> None:
             transport = self.transport_factory()
             try:
                 while not stop.is_set():
-                    self._guarded(stop, lambda: receive_one(
-                        transport, self.store, municipality=municipality.her_id,
-                        queue=async_queue(municipality.her_id),
-                        timeout=self.settings.receive_timeout, observer=self.observer))
+                    if self._guarded(stop, lambda: receive_one(
+                            transport, self.store, municipality=municipality.her_id,
+                            queue=async_queue(municipality.her_id),
+                            timeout=self.settings.receive_timeout, observer=self.observer)):
+                        wake.set()
             finally:
                 transport.close()
         return loop
 
-    def _work_loop(self, municipality: Municipality) -> Loop:
+    def _work_loop(self, municipality: Municipality, wake: threading.Event) -> Loop:
         def loop(stop: threading.Event) -> None:
             transport = self.transport_factory()
             lane = self._lane(municipality, transport)
             try:
                 while not stop.is_set():
+                    wake.clear()
                     if not self._guarded(stop, lambda: self._work_once(lane)):
-                        stop.wait(self.settings.idle_wait)
+                        wake.wait(self.settings.idle_wait)
             finally:
                 self.store.inbox.release_leases(self.owner)
                 self.store.outbox.release_leases(self.owner)
                 transport.close()
         return loop
 
-    def _follow_loop(self, municipality: Municipality) -> Loop:
+    def _follow_loop(self, municipality: Municipality, wake: threading.Event) -> Loop:
+        # What an EPJ pushed is already here, in its adapter's local store: reading it often
+        # costs little, and a visit done reaches the citizen within a fraction of a second.
+        pushed = municipality.adapter.capabilities.change_source is ChangeSource.PUSH
+        interval = self.settings.push_poll_interval if pushed else self.settings.poll_interval
+
+        def take() -> bool:
+            new, more = follow_once(self.store, municipality)
+            if new:
+                wake.set()
+            return more
+
         def loop(stop: threading.Event) -> None:
             while not stop.is_set():
-                more = self._guarded(stop, lambda: follow_once(self.store, municipality)[1])
-                if not more:
-                    stop.wait(self.settings.poll_interval)
+                # Polls start every ``interval`` (the time a poll takes is part of it), so
+                # that a change waits at most one interval for the next.
+                started = time.monotonic()
+                if not self._guarded(stop, take):
+                    stop.wait(max(0.0, started + interval - time.monotonic()))
         return loop
 
     def _guarded(self, stop: threading.Event, work: Callable[[], bool]) -> bool:
