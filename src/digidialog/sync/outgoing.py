@@ -34,11 +34,13 @@ def application_receipt(original: Header, at: datetime, *,
     )
 
 
-def refusal(original: PortalMessage, at: datetime, text: str) -> PortalMessage:
-    """Code 26 in the thread of ``original``: the service cannot take it, and why."""
+def refusal(original: PortalMessage, at: datetime, text: str, *,
+            process: Process = Process.EKONTAKT) -> PortalMessage:
+    """Code 26 in the thread of ``original``: the service cannot take it, and why (in
+    ``process``, which has to have a 26: see :func:`digidialog.helsenorge.roles.refusal_route`)."""
     root = original.conversation.root if original.conversation else original.msg_id
     return PortalMessage(
-        process=Process.EKONTAKT.value, function=Function.REFUSAL, code=REFUSED,
+        process=process.value, function=Function.REFUSAL, code=REFUSED,
         msg_id=new_msg_id(), generated_at=at,
         conversation=Conversation(parent=original.msg_id, root=root),
         sender=original.receiver, receiver=original.sender, patient=original.patient,
