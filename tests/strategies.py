@@ -600,9 +600,8 @@ def receipts(draw: st.DrawFn) -> ApplicationReceipt:
 # ---------------------------------------------------------------- whole messages
 
 ALL_ROUTES: tuple[Route, ...] = tuple(ROUTES.values())
-"""Every served (process, code) pair."""
+"""Every served (process, slot, code) triple."""
 
-_OPTIONAL_PATIENT = {Function.DIGITAL_STATUS_QUERY, Function.DIGITAL_STATUS_REPLY}
 _APPOINTMENT_STATUS_BY_CODE = {
     "08": [AppointmentStatus.CANCELLED],
     "11": [AppointmentStatus.CANCELLED],
@@ -611,7 +610,8 @@ _APPOINTMENT_STATUS_BY_CODE = {
 
 def route_id(route: Route) -> str:
     """A readable test id for a route."""
-    return f"{route.process.value.removeprefix('DIALOG_INNBYGGER_')}-{route.code}"
+    return (f"{route.process.value.removeprefix('DIALOG_INNBYGGER_')}-{route.code}-"
+            f"{route.function.value}")
 
 
 @st.composite
@@ -625,7 +625,7 @@ def _function_fields(draw: st.DrawFn, route: Route) -> dict[str, Any]:
             if route.code == "01"
             else ()
         )
-    elif function is Function.APPOINTMENT_NOTICE:
+    elif function in {Function.APPOINTMENT_NOTICE, Function.BOOKING_CONFIRMATION}:
         statuses = _APPOINTMENT_STATUS_BY_CODE.get(route.code, list(AppointmentStatus))
         fields["appointments"] = tuple(
             draw(st.lists(st.sampled_from(statuses).flatmap(appointments), min_size=1,
@@ -663,7 +663,7 @@ def route_messages(
     """
     function = route.function
     patient: Patient | None = draw(patients())
-    if function in _OPTIONAL_PATIENT:
+    if not route.needs_patient:
         patient = draw(st.none() | st.just(patient))
     fields: dict[str, Any] = {
         "process": route.process.value,

@@ -20,9 +20,9 @@ from digidialog.errors import UnsupportedProcess
 from digidialog.helsenorge import Function, decode, encode
 from tests.conftest import examples_folder, official_example
 
-# What each official example must decode to. None: a process or function digidialog
-# does not serve (attest answers, booking confirmations), refused with UnsupportedProcess.
-EXPECTED: dict[str, tuple[Function, str] | None] = {
+# What each official example must decode to: every one is of a served process, and each
+# is read, even those a municipality never receives (booking confirmations, attest answers).
+EXPECTED: dict[str, tuple[Function, str]] = {
     "APPREC_1.1__AppRec_OK_example.xml": (Function.RECEIPT, "1"),
     "DIALOG_INNBYGGER_AVTALEAVBESTILLING_1.0__Avbestill_time_-_Foresporsel_innbygger_-_"
     "Avbestill_reservert_time.xml": (Function.CANCELLATION_REQUEST, "ART"),
@@ -39,7 +39,7 @@ EXPECTED: dict[str, tuple[Function, str] | None] = {
     "DIALOG_INNBYGGER_AVTALEUTSENDING_1.0__Avtaleutsending_-_Helsepersonell_-_"
     "Pasient_ikke_mott.xml": (Function.APPOINTMENT_NOTICE, "11"),
     "DIALOG_INNBYGGER_AVTALEUTSENDING_1.0__Avtaleutsending_-_Helsepersonell_-_"
-    "Timereservasjon_bekreftet.xml": None,
+    "Timereservasjon_bekreftet.xml": (Function.BOOKING_CONFIRMATION, "05"),
     "DIALOG_INNBYGGER_DIGITALBRUKER_1.1__Sjekk_om_digitalt_aktiv_-_Foresporsel_helsepersonell_-_"
     "Sjekk_om_innbyggere_er_digitalt_aktive_brukere.xml": (Function.DIGITAL_STATUS_QUERY, "SIDAB"),
     "DIALOG_INNBYGGER_DIGITALBRUKER_1.1__Sjekk_om_digitalt_aktiv_-_Svar_innbygger_-_"
@@ -61,9 +61,9 @@ EXPECTED: dict[str, tuple[Function, str] | None] = {
     "DIALOG_INNBYGGER_EKONTAKT_1.2__Henvendelse_-_Foresporsel_innbygger_-_Henvendelse.xml":
         (Function.CITIZEN_MESSAGE, "HE"),
     "DIALOG_INNBYGGER_EKONTAKT_1.2__Henvendelse_-_Svar_helsepersonell_-_Attest_ferdigstilt.xml":
-        None,
+        (Function.ATTEST_REPLY, "17"),
     "DIALOG_INNBYGGER_EKONTAKT_1.2__Henvendelse_-_Svar_helsepersonell_-_"
-    "Attest_kan_ikke_utstedes.xml": None,
+    "Attest_kan_ikke_utstedes.xml": (Function.ATTEST_REPLY, "18"),
     "DIALOG_INNBYGGER_EKONTAKT_1.2__Henvendelse_-_Svar_helsepersonell_-_Dialog_avsluttet.xml":
         (Function.THREAD_CLOSED, "13"),
     "DIALOG_INNBYGGER_EKONTAKT_1.2__Henvendelse_-_Svar_helsepersonell_-_"
@@ -79,7 +79,6 @@ EXPECTED: dict[str, tuple[Function, str] | None] = {
 # Parametrized by the table, not by the folder: without the reference material each test
 # is skipped, or fails under CI (tests.conftest.reference_missing), rather than vanishing.
 NAMES = sorted(EXPECTED)
-SERVED = [name for name in NAMES if EXPECTED[name] is not None]
 
 
 def test_every_example_has_an_expectation() -> None:
@@ -89,18 +88,20 @@ def test_every_example_has_an_expectation() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_example_decodes_to_its_function(name: str) -> None:
-    """Each example is understood as the function its file name says, or refused clearly."""
-    path = official_example(name)
-    expected = EXPECTED[name]
-    if expected is None:
-        with pytest.raises(UnsupportedProcess, match="unsupported process"):
-            decode(path.read_bytes())
-        return
-    message = decode(path.read_bytes())
-    assert (message.function, message.code) == expected
+    """Each example is understood as the function its file name says."""
+    message = decode(official_example(name).read_bytes())
+    assert (message.function, message.code) == EXPECTED[name]
 
 
-@pytest.mark.parametrize("name", SERVED)
+def test_a_process_not_served_is_still_refused() -> None:
+    """An example's message under a process digidialog does not serve is refused clearly."""
+    data = official_example(NAMES[-1]).read_bytes().replace(
+        b'V="DIALOG_INNBYGGER_TIMERESERVASJON"', b'V="DIALOG_INNBYGGER_TIMER"', 1)
+    with pytest.raises(UnsupportedProcess, match="unsupported process 'DIALOG_INNBYGGER_TIMER'"):
+        decode(data)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_example_reencodes_valid_and_unchanged(
     name: str, official_validate: Callable[[bytes], list[str]]
 ) -> None:
@@ -239,3 +240,33 @@ def test_apprec_example() -> None:
     assert message.receipt.original_process == "DIALOG_HELSEFAGLIG"
     assert message.sender.names == ("Kattskinnet legesenter",)
     assert message.receiver.her_ids == ("59", "90998")
+
+
+def test_booking_confirmation_carries_its_appointment() -> None:
+    """Avtaleutsending 05 "Timereservasjon bekreftet": the booked time, as an exact-time
+    appointment (the VEVENT names no status), with its place and contact."""
+    message = _decoded("Timereservasjon_bekreftet")
+    (booked,) = message.appointments
+    assert booked.uid == "8818f900-7882-4dbc-9aea-b187f41c2ded"
+    assert booked.status is AppointmentStatus.ASSIGNED
+    assert booked.start == datetime.fromisoformat("2019-06-01T11:45:00+02:00")
+    assert booked.end == datetime.fromisoformat("2019-06-01T12:00:00+02:00")
+    assert (booked.service_name, booked.location) == ("Allergitest", "Legegate 12C")
+    assert booked.contact_her_id == "91095"
+    assert message.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("fragment", "code", "text"),
+    [("Attest_ferdigstilt", "17", "Ønsket attest er ferdigstilt og kan hentes på legekontor."),
+     ("Attest_kan_ikke_utstedes", "18", "Ønsket attest kan dessverre ikke utstedes.")],
+)
+def test_attest_replies_answer_the_citizens_request(fragment: str, code: str, text: str) -> None:
+    """eKontakt 17 (the attest is ready) and 18 (it cannot be issued) are answers in the
+    thread of the citizen's Henvendelse, with the service's text."""
+    message = _decoded(fragment)
+    assert (message.function, message.code) == (Function.ATTEST_REPLY, code)
+    assert message.body == text
+    assert message.conversation is not None
+    assert message.conversation.parent == "b6cd42ac-21d1-4706-b229-2d2697fcbb4f"
+    assert message.patient is not None and message.patient.id == "13116900216"

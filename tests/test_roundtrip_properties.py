@@ -47,7 +47,7 @@ from digidialog.helsenorge import (
 )
 from digidialog.helsenorge.encoder import carries
 from digidialog.helsenorge.names import DIALOG, MSGHEAD, PASIENTRELASJON, XCAL
-from digidialog.helsenorge.processes import ROUTES, Route, Slot
+from digidialog.helsenorge.processes import ROUTES, Route, Slot, route_for
 from digidialog.helsenorge.xcal import CANCELLATION_PERIOD
 from tests.strategies import (
     ALL_ROUTES,
@@ -78,9 +78,9 @@ Validator = Callable[[bytes], list[str]]
 PER_ROUTE = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FOCUSED = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-PLANNED_REPLY = ROUTES[(Process.TIMERESERVASJON, "01")]
-CITIZEN_MESSAGE = ROUTES[(Process.EKONTAKT, "HE")]
-SERVICE_REPLY = ROUTES[(Process.EKONTAKT, "19")]
+PLANNED_REPLY = route_for(Process.TIMERESERVASJON, "01")
+CITIZEN_MESSAGE = route_for(Process.EKONTAKT, "HE")
+SERVICE_REPLY = route_for(Process.EKONTAKT, "19")
 CANCELLATION_ROUTES = [r for r in ALL_ROUTES if r.function is Function.CANCELLATION_REQUEST]
 # Routes whose Dialogmelding carries subject, body and author (ART's text is its reason).
 TEXT_ROUTES = [

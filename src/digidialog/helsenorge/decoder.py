@@ -57,7 +57,6 @@ from digidialog.helsenorge.xcal import CANCELLATION_PERIOD
 from digidialog.helsenorge.xcal_reader import Event, event_times, read_events, to_appointment
 from digidialog.xml import safe
 
-_WITHOUT_PATIENT = {Function.DIGITAL_STATUS_QUERY, Function.DIGITAL_STATUS_REPLY}
 _APPREC_ROOT, _MSGHEAD_ROOT = q(APPREC, "AppRec"), q(MSGHEAD, "MsgHead")
 _DIALOGMELDING = q(DIALOG, "Dialogmelding")
 
@@ -148,12 +147,12 @@ class _Decoder:
                 raise SchemaViolation("the first Document must be the Dialogmelding",
                                       location="Document[1]")
             content = read_dialogmelding(first)
-        route = route_for(self.process, content.code, reading=True)
+        route = route_for(self.process, content.code, slot=content.slot, reading=True)
         if route.code != content.code:
             self.warnings.append(
                 f"code {content.code!r} read as {route.code!r} (as in the official example)"
             )
-        if envelope.patient is None and route.function not in _WITHOUT_PATIENT:
+        if envelope.patient is None and route.needs_patient:
             raise SchemaViolation(
                 f"{route.function.value} needs the citizen in MsgInfo/Patient",
                 location="MsgInfo/Patient",
@@ -201,6 +200,7 @@ class _Decoder:
         return {"appointments": tuple(to_appointment(e, self.warnings) for e in events)}
 
     def _notice(self, route: Route, _content: DialogContent) -> dict[str, object]:
+        # The Avtale function, in Avtaleutsending or Timereservasjon: the same reading.
         # 08 and 11 say the visit was cancelled, by the service or because nobody was home,
         # whatever status the VEVENT itself carries (the official examples carry none).
         reason = _NOTICE_REASONS.get(route.code)
@@ -307,6 +307,7 @@ _FUNCTION_READERS: dict[
 ] = {
     Function.PLANNED_APPOINTMENTS_REPLY: _Decoder._planned_reply,
     Function.APPOINTMENT_NOTICE: _Decoder._notice,
+    Function.BOOKING_CONFIRMATION: _Decoder._notice,
     Function.CANCELLATION_REQUEST: _Decoder._cancellation_request,
     Function.CANCELLATION_REPLY: _Decoder._cancellation_reply,
     Function.DIGITAL_STATUS_CHANGE: _Decoder._status_change,

@@ -45,7 +45,7 @@ _OWN_OUTPUT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree
 F = Function
 _CARRIERS: dict[str, frozenset[Function]] = {
     "appointments": frozenset({F.PLANNED_APPOINTMENTS_REPLY, F.APPOINTMENT_NOTICE,
-                               F.CANCELLATION_REPLY}),
+                               F.BOOKING_CONFIRMATION, F.CANCELLATION_REPLY}),
     "cancellation": frozenset({F.CANCELLATION_REQUEST}),
     "decision": frozenset({F.CANCELLATION_REPLY}),
     "receipt": frozenset({F.RECEIPT}),
@@ -56,12 +56,12 @@ _CARRIERS: dict[str, frozenset[Function]] = {
     "on_behalf_of": frozenset({F.CITIZEN_MESSAGE, F.CITIZEN_REPLY,
                                F.PLANNED_APPOINTMENTS_REQUEST, F.CANCELLATION_REQUEST}),
     "attachments": frozenset({F.CITIZEN_MESSAGE, F.SERVICE_REPLY, F.SERVICE_MESSAGE,
-                              F.SERVICE_NOTICE, F.CITIZEN_REPLY, F.THREAD_CLOSED, F.REFUSAL}),
+                              F.SERVICE_NOTICE, F.CITIZEN_REPLY, F.THREAD_CLOSED, F.REFUSAL,
+                              F.ATTEST_REPLY}),
     "body": frozenset(set(Function) - {F.CANCELLATION_REQUEST, F.SERVICE_OVERVIEW, F.RECEIPT}),
     "subject": frozenset(set(Function) - {F.SERVICE_OVERVIEW, F.RECEIPT}),
     "author": frozenset(set(Function) - {F.SERVICE_OVERVIEW, F.RECEIPT}),
 }
-_WITHOUT_PATIENT = frozenset({F.DIGITAL_STATUS_QUERY, F.DIGITAL_STATUS_REPLY, F.RECEIPT})
 
 
 def carries(function: Function, field: str) -> bool:
@@ -120,14 +120,8 @@ def _route(message: PortalMessage) -> Route:
         raise SchemaViolation(
             f"process {message.process[:60]!r} is not one digidialog writes", location="process"
         ) from None
-    route = route_for(process, message.code)
-    if route.function is not message.function:
-        raise SchemaViolation(
-            f"code {message.code!r} in {process.value} is {route.function.value}, "
-            f"not {message.function.value}",
-            location="function",
-        )
-    if message.patient is None and route.function not in _WITHOUT_PATIENT:
+    route = route_for(process, message.code, function=message.function)
+    if message.patient is None and route.needs_patient:
         raise SchemaViolation(f"{route.function.value} needs a patient", location="patient")
     _check_required(message, route)
     return route
@@ -140,7 +134,8 @@ def _check_required(message: PortalMessage, route: Route) -> None:
         (function is F.CANCELLATION_REQUEST and message.cancellation is None, "cancellation"),
         (function is F.DIGITAL_STATUS_CHANGE and message.digital_status is None,
          "digital_status"),
-        (function is F.APPOINTMENT_NOTICE and not message.appointments, "appointments"),
+        (function in {F.APPOINTMENT_NOTICE, F.BOOKING_CONFIRMATION} and not message.appointments,
+         "appointments"),
         (code == "01" and function is F.PLANNED_APPOINTMENTS_REPLY and not message.appointments,
          "appointments (01 lists visits; use 02 for none)"),
         (code == "28" and not message.persons, "persons (28 lists them; use 29 for none)"),

@@ -28,6 +28,7 @@ from digidialog.errors import (
     UnsupportedProcess,
 )
 from digidialog.helsenorge import Function, Party, PortalMessage, decode
+from digidialog.helsenorge.roles import NOT_RECEIVED_APPREC, received_by_municipality, refusal_route
 from digidialog.log import get_logger
 from digidialog.store import Store, WorkItem
 from digidialog.sync import jobs, outgoing
@@ -94,6 +95,9 @@ class InboundHandler:
             self._reject(item, Header.of(message), HER_ID_MISMATCH, problem, owner)
             return
         handler = self._handlers.get(message.function)
+        if handler is None and not received_by_municipality(message.function):
+            self._not_received(item, message, owner)
+            return
         if handler is None:
             if message.function in _NOT_SERVED_YET:
                 raise NotServedYet(f"{message.function.value} is not acted on yet")
@@ -136,6 +140,26 @@ class InboundHandler:
             self._send(conn, f"apprec:{header.msg_id}", receipt)
             self.store.inbox.complete(conn, item.id, owner)
         log.warning("portal message rejected", msg_id=header.msg_id, code=code, reason=text)
+
+    def _not_received(self, item: WorkItem, message: PortalMessage, owner: str) -> None:
+        """What only a service sends (a notice, a booking confirmation, an attest answer): the
+        refusal its process has, a 26 in its thread after the AppRec, or else AppRec T10."""
+        reason = f"{message.function.value} is not sent to a municipality"
+        route = refusal_route(message.process)
+        if route is None:
+            self._reject(item, Header.of(message), NOT_RECEIVED_APPREC, reason, owner)
+            return
+        now = self.clock()
+        with self.store.transaction() as conn:
+            if message.ack:
+                self._send(conn, f"apprec:{message.msg_id}",
+                           outgoing.application_receipt(Header.of(message), now))
+            self._send(conn, f"refusal:{message.msg_id}", outgoing.refusal(
+                message, now, "Kommunen tar ikke imot denne typen melding.",
+                process=route.process), message.patient.id if message.patient else None)
+            self.store.inbox.complete(conn, item.id, owner)
+        log.warning("portal message refused", msg_id=message.msg_id, code=route.code,
+                    reason=reason)
 
     # ------------------------------------------------------------ the functions
 

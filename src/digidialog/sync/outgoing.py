@@ -34,16 +34,17 @@ def application_receipt(original: Header, at: datetime, *,
     )
 
 
-def refusal(original: PortalMessage, at: datetime, text: str, code: str = REFUSED
-            ) -> PortalMessage:
+def refusal(original: PortalMessage, at: datetime, text: str, code: str = REFUSED, *,
+            process: Process | None = None) -> PortalMessage:
     """A refusal (26 by default; 30 no access) in the thread of ``original``, and why.
 
-    It is written in the process of ``original``, each of which carries the
-    refusal codes.
+    It is written in ``process``, by default that of ``original``, which has to
+    have the code (see :func:`digidialog.helsenorge.roles.refusal_route`).
     """
     root = original.conversation.root if original.conversation else original.msg_id
     return PortalMessage(
-        process=original.process, function=Function.REFUSAL, code=code,
+        process=original.process if process is None else process.value,
+        function=Function.REFUSAL, code=code,
         msg_id=new_msg_id(), generated_at=at,
         conversation=Conversation(parent=original.msg_id, root=root),
         sender=original.receiver, receiver=original.sender, patient=original.patient,
