@@ -7,7 +7,8 @@ plays the EPJ; the engine runs its loops in threads as the daemon does.
 from __future__ import annotations
 
 from digidialog.domain import Relation
-from digidialog.helsenorge import Function, Representative
+from digidialog.helsenorge import Conversation, Function, PortalMessage, Representative
+from digidialog.helsenorge.message import new_msg_id
 from digidialog.testing import samples
 from tests.engine.world import World, eventually
 
@@ -133,4 +134,24 @@ def test_a_notice_and_a_closing_reach_the_portal(running: World) -> None:
     assert closing.message.conversation.parent == question.msg_id
     thread = world.store.threads.get(question.msg_id)
     assert thread is not None and thread.closed_at is not None
+    world.portal.assert_no_violations()
+
+
+def test_a_refusal_from_the_portal_is_acknowledged_and_nothing_else(running: World) -> None:
+    """The portal could not take a DI (26): it gets its AppRec; nothing is parked or sent on."""
+    world = running
+    citizen = world.citizens[0]
+    world.harness.write_staff_message(citizen, "Husk legetimen på torsdag.")
+    started = world.portal.wait_for(function=Function.SERVICE_MESSAGE, citizen=citizen,
+                                    timeout=15)[0].message
+    refusal = PortalMessage(
+        process=started.process, function=Function.REFUSAL, code="26", msg_id=new_msg_id(),
+        generated_at=started.generated_at, sender=started.receiver, receiver=started.sender,
+        patient=started.patient, body="Mottaker kan ikke motta meldingen.",
+        conversation=Conversation(parent=started.msg_id, root=started.msg_id))
+    sent = world.portal.send_message(refusal)
+    receipt = world.portal.wait_for_receipt(sent.msg_id, timeout=15)
+    assert receipt.message.receipt is not None
+    assert receipt.message.receipt.status.value == "ok"
+    assert world.store.dead_letters.list() == []
     world.portal.assert_no_violations()

@@ -81,6 +81,7 @@ class InboundHandler:
             Function.CITIZEN_REPLY: self._citizen_message,
             Function.DIGITAL_STATUS_CHANGE: self._digital_status,
             Function.CANCELLATION_REQUEST: self._cancellation,
+            Function.REFUSAL: self._portal_refusal,
         }
 
     def handle(self, item: WorkItem, owner: str) -> None:
@@ -273,6 +274,17 @@ class InboundHandler:
             self.store.inbox.complete(conn, item.id, owner)
         log.info("cancellation received", msg_id=message.msg_id, kind=request.kind.value,
                  refused=None if refusal is None else refusal.reason)
+
+    def _portal_refusal(self, item: WorkItem, message: PortalMessage, owner: str) -> None:
+        # The portal could not take a message of ours (26 refused, 31 general error): there is
+        # nothing to answer; the AppRec says we have it, and operators see it in the log.
+        with self.store.transaction() as conn:
+            if message.ack:
+                self._send(conn, f"apprec:{message.msg_id}",
+                           outgoing.application_receipt(Header.of(message), self.clock()))
+            self.store.inbox.complete(conn, item.id, owner)
+        log.warning("the portal refused a message", msg_id=message.msg_id, code=message.code,
+                    refers_to=message.conversation.parent if message.conversation else None)
 
     def _digital_status(self, item: WorkItem, message: PortalMessage, owner: str) -> None:
         patient = present(message.patient, "Patient")
