@@ -18,7 +18,7 @@ from digidialog.domain import (
     ProxyScope,
     Relation,
 )
-from digidialog.domain.timezone import OSLO
+from digidialog.domain.timezone import OSLO, to_oslo
 from digidialog.helsenorge import Function, Representative
 from digidialog.store import DONE
 from digidialog.testing import samples
@@ -197,4 +197,33 @@ def test_a_relative_is_held_to_the_proxy_the_municipality_registered(running: Wo
     assert world.harness.cancellations(expired.msg_id) == 0
     assert [d for d in world.harness.delivered_messages()
             if d["message_id"] == message.msg_id] == []
+    world.portal.assert_no_violations()
+
+
+@pytest.mark.parametrize("vendor", ["profil"])
+def test_a_visit_in_the_repeated_autumn_hour_arrives_at_the_right_instant(
+        showing_completed: World) -> None:
+    """Profil speaks Oslo wall-clock time: both passes of 02:30 on 25 October stay apart in
+    the store and in the MOA, which carries the instant of the pass that was done."""
+    world = showing_completed
+    citizen = world.citizens[0]
+    visits = world.harness.seed_dst_visits(citizen)
+    active = world.portal.send_digital_status(world.municipality, citizen, DigitalStatus.ACTIVE)
+    world.portal.wait_for_receipt(active.msg_id, timeout=15)
+    for visit in visits:
+        # Reading on first contact covers six weeks around today; these are fixed dates,
+        # so they come in through the EPJ's change mechanism when done.
+        world.harness.complete_visit(citizen, visit.uid)
+    notices = world.portal.wait_for(function=Function.APPOINTMENT_NOTICE, code="MOA",
+                                    citizen=citizen, count=len(visits), timeout=20)
+    by_uid = {n.message.appointments[0].uid: n.message.appointments[0] for n in notices}
+    for visit in visits:
+        assert by_uid[visit.uid].start == visit.start
+        assert by_uid[visit.uid].end == visit.end
+        stored = world.store.appointments.get(world.municipality, visit.uid)
+        assert stored is not None and stored.appointment.start == visit.start
+    first, second = visits[0], visits[1]
+    wall = [to_oslo(by_uid[v.uid].start).replace(tzinfo=None) for v in (first, second)]
+    assert wall[0] == wall[1], "both passes show the same wall-clock time"
+    assert by_uid[second.uid].start - by_uid[first.uid].start == timedelta(hours=1)
     world.portal.assert_no_violations()
