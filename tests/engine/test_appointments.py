@@ -21,6 +21,7 @@ from digidialog.domain import (
 from digidialog.domain.timezone import OSLO, to_oslo
 from digidialog.helsenorge import Function, Representative
 from digidialog.store import DONE
+from digidialog.sync.follower import CHECKPOINT
 from digidialog.testing import samples
 from digidialog.testing.harness import ExpectedVisit
 from tests.engine.world import World, eventually, world
@@ -226,4 +227,49 @@ def test_a_visit_in_the_repeated_autumn_hour_arrives_at_the_right_instant(
     wall = [to_oslo(by_uid[v.uid].start).replace(tzinfo=None) for v in (first, second)]
     assert wall[0] == wall[1], "both passes show the same wall-clock time"
     assert by_uid[second.uid].start - by_uid[first.uid].start == timedelta(hours=1)
+    world.portal.assert_no_violations()
+
+
+def test_a_cancellation_delivered_twice_is_registered_and_answered_once(running: World) -> None:
+    """The broker repeats the ART: one cancellation in the EPJ, one AppRec, one answer."""
+    world = running
+    citizen, visits = activate_with_visits(world)
+    request = world.portal.send_cancellation(
+        world.municipality, world.service, citizen, uid=visits[2].uid, start=visits[2].start,
+        end=visits[2].end)
+    world.portal.send_envelope(request.queue, request.envelope, request.message)
+    eventually(lambda: registered(world, request.msg_id), timeout=15,
+               what="the cancellation registered in the EPJ")
+    world.harness.decide_cancellations(accept=True)
+    world.portal.wait_for(function=Function.CANCELLATION_REPLY, thread=request.msg_id,
+                          timeout=15)
+    # A citizen message sent now is handled after anything the repeat could still cause.
+    last = world.portal.send_citizen_message(world.municipality, world.service, citizen)
+    world.portal.wait_for_receipt(last.msg_id, timeout=15)
+    world.engine.run_until_idle()
+    assert world.harness.cancellations(request.msg_id) == 1
+    assert len(world.portal.receipts_for(request.msg_id)) == 1
+    assert len(world.portal.received(Function.CANCELLATION_REPLY, thread=request.msg_id)) == 1
+    world.portal.assert_no_violations()
+
+
+def test_a_visit_done_read_twice_from_the_feed_is_pushed_once(showing_completed: World) -> None:
+    """The checkpoint is lost and the feed read again from its start: one MOA still."""
+    world = showing_completed
+    citizen, visits = activate_with_visits(world)
+    world.harness.complete_visit(citizen, visits[0].uid)
+    world.portal.wait_for(function=Function.APPOINTMENT_NOTICE, code="MOA", timeout=15)
+    world.stop_engine()
+    with world.store.transaction() as conn:
+        world.store.checkpoints.put(conn, world.municipality, CHECKPOINT, None)
+    world.start_engine()
+    eventually(lambda: world.store.checkpoints.get(world.municipality, CHECKPOINT),
+               timeout=15, what="the feed read again")
+    world.harness.complete_visit(citizen, visits[1].uid)
+    arrived = world.portal.wait_for(function=Function.APPOINTMENT_NOTICE, code="MOA",
+                                    count=2, timeout=15)
+    world.engine.run_until_idle()
+    assert sorted(n.message.appointments[0].uid for n in arrived) == \
+        sorted([visits[0].uid, visits[1].uid])
+    assert len(world.portal.received(Function.APPOINTMENT_NOTICE)) == 2
     world.portal.assert_no_violations()
