@@ -219,8 +219,8 @@ class ProfilHarness:
             cancelled_by=cancelled_by, done_at=done_at)
         reason = wanted.cancellation_reason
         visit = self.mock.add_visit(
-            citizen_id, self._service(wanted.service_id or ""), STATES[wanted.status], wanted.start,
-            wanted.end, announce=announce, text=text or "",
+            citizen_id, self._service(wanted.service_id or ""), STATES[wanted.status],
+            wanted.start, wanted.end, announce=announce, text=text or "",
             employee=wanted.employees[0] if wanted.employees else None,
             done_at=wanted.completed_at,
             cancelled_by=None if reason is None else CANCELLED_BY[reason])
@@ -238,10 +238,10 @@ class ProfilHarness:
                                            interval=interval, until=until, paused=paused)
         held = recurrence.model_copy(update={"paused": (),
                                              "until": until or levers.year_after(start)})
-        visit = self.mock.add_visit(citizen_id, self._service(service_code), 0,
-                                    start.astimezone(UTC),
-                                    end.astimezone(UTC), announce=announce, text=text or "",
-                                    recurrence=held)
+        visit = self.mock.add_visit(
+            citizen_id, self._service(service_code), STATES[AppointmentStatus.PLANNED],
+            start.astimezone(UTC), end.astimezone(UTC), announce=announce, text=text or "",
+            recurrence=held)
         uid = str(visit.visit_id)
         self._planned[uid] = Appointment(uid=uid, status=AppointmentStatus.PLANNED,
                                          start=start, end=end, service_id=service_code,
