@@ -8,7 +8,15 @@ mock-epj`` and users drive every vendor through it the same way.
 
 Ids are always those the adapter reports (service codes, appointment uids,
 vendor message ids) or our own (message, thread and request ids), never a
-vendor's internal numbers, so a caller needs to know nothing about the vendor.
+vendor's internal numbers, so a caller needs to know nothing about the vendor;
+times are aware datetimes. A lever given a citizen the EPJ does not know, or a
+visit that is not the citizen's, raises :class:`LookupError`. What a vendor
+cannot carry (a second employee, "not at home", paused dates, a recurrence
+rule) the harness says, in :attr:`ConformanceHarness.employees_kept`,
+:attr:`ConformanceHarness.cancellation_reasons` and
+:meth:`ConformanceHarness.expected_planned`, and each vendor's harness
+module documents.
+
 This module imports no test machinery; the mocks it describes need the
 ``mock`` extra.
 """
@@ -16,6 +24,7 @@ This module imports no test machinery; the mocks it describes need the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TypedDict
@@ -23,7 +32,15 @@ from typing import TYPE_CHECKING, Protocol, TypedDict
 from digidialog.adapters.contract import EpjAdapter
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.adapters.soap import CallPolicy
-from digidialog.domain import AppointmentStatus, CancellationKind, CancellationRequest
+from digidialog.domain import (
+    Appointment,
+    AppointmentStatus,
+    CancellationKind,
+    CancellationReason,
+    CancellationRequest,
+    Frequency,
+    Weekday,
+)
 from digidialog.domain.timezone import OSLO
 from digidialog.errors import DigidialogError
 
@@ -80,6 +97,14 @@ class ConformanceHarness(Protocol):
     busy_retry_after: bool
     """Whether the vendor's Busy answer carries Retry-After."""
 
+    employees_kept: int
+    """How many of a visit's employees the vendor carries: the adapter reports the first ones."""
+
+    cancellation_reasons: dict[CancellationReason, CancellationReason]
+    """What a visit cancelled for each reason is reported as. A vendor that cannot say "not
+    at home" reports it as ``by_service``; one that cannot say "on behalf of", as
+    ``by_citizen`` (:data:`digidialog.testing.levers.CITIZEN_OR_SERVICE`)."""
+
     # ------------------------------------------------------------ running
 
     def start(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -116,6 +141,57 @@ class ConformanceHarness(Protocol):
     def seed_dst_visits(self, citizen_id: str) -> list[ExpectedVisit]:
         """Add visits in the repeated autumn hour (both passes) and around the spring gap."""
 
+    def seed_visit(self, citizen_id: str, *, status: AppointmentStatus, start: datetime,
+                   end: datetime, service_code: str | None = None, employees: Sequence[str] = (),
+                   text: str | None = None, cancelled_by: CancellationReason | None = None,
+                   done_at: datetime | None = None, announce: bool = True) -> str:
+        """Add one visit in any state; returns the uid the adapter reports for it.
+
+        ``start``/``end`` are the window of a planned visit, the booked time
+        otherwise. ``service_code`` defaults to :meth:`open_service`;
+        ``employees`` (assigned and completed visits only) are reported up to
+        :attr:`employees_kept`; ``text`` comes back exactly, whatever its
+        characters; a cancelled visit is cancelled ``cancelled_by`` (default
+        ``by_service``), reported as :attr:`cancellation_reasons` says; a
+        completed one was done at ``done_at`` (default ``start``). Times come back
+        exactly where the vendor's clock can say them (CosDoc: to the minute, and
+        the second pass of the autumn hour as the first). A visit that cannot be
+        (employees on a planned visit, ``done_at`` on one not done) is a
+        :class:`ValueError`.
+
+        With ``announce`` (the default) the EPJ announces the new visit in its
+        change feed or push, as it would a visit staff put in: a completed one
+        as a :class:`~digidialog.domain.events.VisitCompleted`, any other as an
+        :class:`~digidialog.domain.events.AppointmentChanged`.
+        """
+
+    def seed_planned_series(self, citizen_id: str, *, service_code: str, start: datetime,
+                            end: datetime, frequency: Frequency, by_day: Sequence[Weekday] = (),
+                            interval: int = 1, until: date | None = None,
+                            paused: Sequence[datetime] = (), text: str | None = None,
+                            announce: bool = True) -> str:
+        """Add a recurring planned visit; returns the uid the adapter reports for it (for a
+        vendor that stores a series as its occurrences, the first occurrence's).
+
+        ``start``/``end`` is the first occurrence's window (``start`` must be an
+        occurrence); it repeats every ``interval`` days or weeks, on ``by_day``,
+        up to and including ``until``, except at the ``paused`` starts (each
+        must be an occurrence). Not every vendor can carry all of that:
+        :meth:`expected_planned` says what the adapter will report. ``announce``
+        as for :meth:`seed_visit` (one event for the series, or one per stored
+        occurrence).
+        """
+
+    def expected_planned(self, citizen_id: str, uid: str) -> list[Appointment]:
+        """What the adapter reports for the series :meth:`seed_planned_series` returned
+        ``uid`` for, as the vendor can carry it: one planned appointment with its
+        recurrence, or (a vendor without rules) one per occurrence. Paused dates the
+        vendor cannot carry are left out of the recurrence; their occurrences are
+        left out where the vendor stores occurrences."""
+
+    def visits(self, citizen_id: str) -> list[Appointment]:
+        """Every visit the EPJ holds for the citizen, as the adapter reports them."""
+
     # ------------------------------------------------------------ what staff do
 
     def complete_visit(self, citizen_id: str, uid: str) -> None:
@@ -138,8 +214,27 @@ class ConformanceHarness(Protocol):
         first open service, ``subject`` to the vendor's usual one.
         """
 
+    def change_visit(self, citizen_id: str, uid: str, *, start: datetime, end: datetime
+                     ) -> None:
+        """Staff move a visit; the EPJ announces it (an
+        :class:`~digidialog.domain.events.AppointmentChanged` with the new times)."""
+
+    def cancel_visit(self, citizen_id: str, uid: str, *,
+                     reason: CancellationReason = CancellationReason.BY_SERVICE) -> None:
+        """Staff cancel a visit for ``reason``; the EPJ announces it (an
+        :class:`~digidialog.domain.events.AppointmentChanged` with status cancelled and
+        the reason :attr:`cancellation_reasons` gives)."""
+
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation."""
+
+    def decide_cancellation(self, request_id: str, accept: bool, comment: str | None = None
+                            ) -> None:
+        """Staff decide the cancellation registered under our ``request_id`` (the others
+        stay pending), with ``comment`` for the citizen; one
+        :class:`~digidialog.domain.events.CancellationDecided` follows. Nothing happens
+        when nothing of it is pending any more; a request the EPJ never got is a
+        :class:`LookupError`."""
 
     # ------------------------------------------------------------ what reached the EPJ
 

@@ -237,11 +237,16 @@ def aggregate(answer: Answer) -> CancellationDecision:
         return CancellationDecision(request_id=answer.request_id,
                                     outcome=CancellationOutcome.REJECTED,
                                     comment=EMPTY_PERIOD_COMMENT)
-    return combine_decisions(answer.request_id, [
-        CancellationDecision(
+    # Staff deciding a period usually give every visit the same comment: the citizen
+    # reads it once, not once per visit.
+    said: set[str] = set()
+    parts = []
+    for visit_id, accepted, comment in answer.parts:
+        fresh = comment if comment and comment not in said else None
+        said.update((comment,) if comment else ())
+        parts.append(CancellationDecision(
             request_id=answer.request_id,
             outcome=CancellationOutcome.ACCEPTED if accepted else CancellationOutcome.REJECTED,
-            affected_uids=(str(visit_id),), comment=comment,
-        )
-        for visit_id, accepted, comment in answer.parts
-    ])
+            affected_uids=(str(visit_id),), comment=fresh,
+        ))
+    return combine_decisions(answer.request_id, parts)

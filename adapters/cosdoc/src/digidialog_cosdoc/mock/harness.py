@@ -10,7 +10,26 @@ CosDoc keeps local dates and ``HH:MM`` times with no DST flag, so a visit in
 the second pass of the repeated autumn hour cannot be told from one in the
 first: the mock stores what CosDoc would store (the wall-clock digits), and
 the harness expects what CosDoc can express, the *first* pass. Every other
-instant comes back exactly.
+instant comes back exactly, to the minute (CosDoc keeps ``HH:MM``; a completion
+time ``HH:MM:SS``, on the visit's date).
+
+What else CosDoc's contract can carry of a visit, and so what the adapter reports:
+
+- one ``Ansatt`` per visit (:attr:`CosDocHarness.employees_kept` is 1);
+- ``AvlystAv`` is ``P`` (patient) or ``T`` (service): a visit the patient was
+  not at home for is cancelled by the service (``by_service``), one cancelled
+  on the patient's behalf by the patient (``by_citizen``);
+- ``Tekst`` travels in Latin-1 documents with character references: any text
+  (Sámi, emoji) comes back exactly;
+- **a planned series has no rule**: ``Gjentas`` J marks each occurrence, which
+  is an Avtale of its own (its own Nr), so the adapter reports one planned
+  appointment per occurrence, without recurrence. Paused occurrences are simply
+  not stored; a series without ``until`` is stored a year ahead, as a work plan
+  would be. :meth:`CosDocHarness.seed_planned_series` returns the first
+  occurrence's Nr and :meth:`CosDocHarness.expected_planned` lists them all;
+- everything staff do is logged in HENDELSER: a visit seeded with ``announce``
+  (AVTALE, or BESOK_UTFORT for one already done; a series logs every
+  occurrence, so give a long one an ``until``), moved or cancelled (AVTALE).
 """
 
 from __future__ import annotations
@@ -18,21 +37,29 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from digidialog.adapters.contract import EpjAdapter
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.adapters.soap import CallPolicy
+from digidialog.domain import (
+    Appointment,
+    AppointmentStatus,
+    CancellationReason,
+    Frequency,
+    Weekday,
+)
 from digidialog.domain.timezone import OSLO, to_oslo
 from digidialog.errors import DigidialogError, InvalidRequest, VendorRejected
-from digidialog.testing import seed
+from digidialog.testing import levers, seed
 from digidialog.testing.harness import DeliveredMessage, ExpectedVisit
 from digidialog_cosdoc.adapter import CosDocAdapter
 from digidialog_cosdoc.localtime import wall_clock_instant
 from digidialog_cosdoc.mock import certs
 from digidialog_cosdoc.mock.server import CosDocMock
-from digidialog_cosdoc.mock.state import Avtale, Innsendt
+from digidialog_cosdoc.mock.state import CANCELLED_BY, Avtale, Innsendt
 
 MELDING_TYPES = {"answer": "SVAR", "dialog": "DIALOG", "notice": "VARSEL", "closing": "AVSLUTT"}
 """The contract's Melding/Type code for each kind (written out here, not taken from the
@@ -60,6 +87,8 @@ class CosDocHarness:
     }
     retriable_fault: str | None = "3"
     busy_retry_after = False
+    employees_kept = 1  # one Ansatt per Avtale
+    cancellation_reasons = levers.CITIZEN_OR_SERVICE  # AvlystAv P | T
 
     def __init__(self, *, seed_citizens: int = 3, first_day: date | None = None) -> None:
         """A mock with ``seed_citizens`` seeded patients, their visits around ``first_day``."""
@@ -68,6 +97,8 @@ class CosDocHarness:
         self._directory: Path | None = None
         self.files: certs.CertificateFiles | None = None
         self._adapters: list[CosDocAdapter] = []
+        self._read_with: EpjAdapter | None = None
+        self._series: dict[str, list[int]] = {}
 
     def start(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve the mock over mutual TLS on ``host:port``, with fresh certificates."""
@@ -80,6 +111,7 @@ class CosDocHarness:
         for adapter in self._adapters:
             adapter.close()
         self._adapters.clear()
+        self._read_with = None
         self.mock.stop()
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
@@ -137,7 +169,7 @@ class CosDocHarness:
     def _nr(self, citizen_id: str) -> int:
         patient = self.mock.store.patient_by_national_id(citizen_id)
         if patient is None:
-            raise ValueError("seed the citizen first")
+            raise LookupError("CosDoc does not know the patient: seed_citizens first")
         return patient.nr
 
     def _visit(self, citizen_id: str, start: datetime, end: datetime, text: str
@@ -174,6 +206,96 @@ class CosDocHarness:
         ]
         return [self._visit(citizen_id, s, e, text) for s, e, text in visits]
 
+    def seed_visit(self, citizen_id: str, *, status: AppointmentStatus, start: datetime,
+                   end: datetime, service_code: str | None = None, employees: Sequence[str] = (),
+                   text: str | None = None, cancelled_by: CancellationReason | None = None,
+                   done_at: datetime | None = None, announce: bool = True) -> str:
+        """One Avtale in any Status (its Nr returned); logged AVTALE (BESOK_UTFORT if done)."""
+        nr = self._nr(citizen_id)
+        if not start <= end < start + timedelta(days=1):
+            raise ValueError("CosDoc holds a visit of less than a day, ending after it starts")
+        wanted = levers.seeded_visit(
+            "new", status=status, start=start, end=end,
+            service_code=self._service(service_code or self.open_service()),
+            employees=employees, text=text, cancelled_by=cancelled_by, done_at=done_at)
+        (number,) = self.mock.store.add_appointment(nr, wanted, announce=announce)
+        return str(number)
+
+    def seed_planned_series(self, citizen_id: str, *, service_code: str, start: datetime,
+                            end: datetime, frequency: Frequency, by_day: Sequence[Weekday] = (),
+                            interval: int = 1, until: date | None = None,
+                            paused: Sequence[datetime] = (), text: str | None = None,
+                            announce: bool = True) -> str:
+        """Each occurrence an Avtale with Gjentas J (paused ones not stored); the first's Nr."""
+        nr = self._nr(citizen_id)
+        recurrence = levers.planned_series(frequency=frequency, start=start, by_day=by_day,
+                                           interval=interval, until=until, paused=paused)
+        numbers = self.mock.store.add_appointment(nr, Appointment(
+            uid="series", status=AppointmentStatus.PLANNED, start=start, end=end,
+            service_id=self._service(service_code), recurrence=recurrence, description=text,
+        ), announce=announce)
+        self._series[str(numbers[0])] = numbers
+        return str(numbers[0])
+
+    def expected_planned(self, citizen_id: str, uid: str) -> list[Appointment]:
+        """One planned appointment per stored occurrence, without recurrence (CosDoc sends
+        no rule), at the times CosDoc can express."""
+        if uid not in self._series:
+            raise LookupError("seed_planned_series did not make that uid")
+        nr = self._nr(citizen_id)
+        store = self.mock.store
+        expected = []
+        with store.lock:
+            for number in self._series[uid]:
+                avtale = store.avtaler[number]
+                if avtale.pasient_nr != nr:
+                    raise LookupError("the series is another citizen's")
+                start, end = avtale.span()
+                expected.append(Appointment(
+                    uid=str(number), status=AppointmentStatus.PLANNED, start=start, end=end,
+                    service_id=str(avtale.tjeneste_id),
+                    service_name=store.tjenester[avtale.tjeneste_id].navn,
+                    description=avtale.tekst or None))
+        return expected
+
+    def visits(self, citizen_id: str) -> list[Appointment]:
+        """AVTALER over every appointment CosDoc holds for the patient."""
+        nr = self._nr(citizen_id)
+        with self.mock.store.lock:
+            held = [a.span() for a in self.mock.store.avtaler.values() if a.pasient_nr == nr]
+        span = levers.span_of(held)
+        return [] if span is None else self._reader().appointments(citizen_id, *span)
+
+    def _reader(self) -> EpjAdapter:
+        # An adapter of its own: a test's adapters may have wrong credentials or odd policies.
+        if self._read_with is None:
+            self._read_with = self.adapter()
+        return self._read_with
+
+    def _service(self, code: str) -> str:
+        if not code.isdigit() or int(code) not in self.mock.store.tjenester:
+            raise LookupError("CosDoc has no service with that TjenesteId")
+        return code
+
+    def _owned(self, citizen_id: str, uid: str) -> int:
+        nr = self._nr(citizen_id)
+        avtale = self.mock.store.avtaler.get(int(uid)) if uid.isdigit() else None
+        if avtale is None or avtale.pasient_nr != nr:
+            raise LookupError("CosDoc holds no such appointment for the patient")
+        return avtale.nr
+
+    def change_visit(self, citizen_id: str, uid: str, *, start: datetime, end: datetime
+                     ) -> None:
+        """Staff move the appointment (Dato, FraKl, TilKl); logged AVTALE."""
+        self.mock.store.move(self._owned(citizen_id, uid), start, end)
+
+    def cancel_visit(self, citizen_id: str, uid: str, *,
+                     reason: CancellationReason = CancellationReason.BY_SERVICE) -> None:
+        """Staff cancel the appointment (Status A, AvlystAv T, or P for the patient's
+        reasons); logged AVTALE."""
+        self.mock.store.cancel(self._owned(citizen_id, uid),
+                               CANCELLED_BY[CancellationReason(reason)])
+
     def complete_visit(self, citizen_id: str, uid: str) -> None:
         """Staff register the visit done (BESOK_UTFORT)."""
         self.mock.store.complete(int(uid))
@@ -193,6 +315,17 @@ class CosDocHarness:
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation (AVBESTILLING_SVAR)."""
         self.mock.store.decide(accept, comment=None if accept else "Besøket er nødvendig")
+
+    def decide_cancellation(self, request_id: str, accept: bool, comment: str | None = None
+                            ) -> None:
+        """Staff decide the AVBESTILL under our EksternId; one AVBESTILLING_SVAR."""
+        store = self.mock.store
+        with store.lock:
+            request = store.avbestillinger.get(request_id)
+            if request is None:
+                raise LookupError("CosDoc holds no cancellation under that EksternId")
+            if not request.decided:
+                store.decide_request(request, accept, comment)
 
     def delivered(self, message_id: str) -> list[str]:
         """Texts stored under EksternId ``message_id``."""

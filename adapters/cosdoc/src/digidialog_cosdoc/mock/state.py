@@ -17,11 +17,12 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from digidialog.domain import Appointment, AppointmentStatus, CancellationReason
 from digidialog.domain.timezone import OSLO, to_oslo
 from digidialog.testing import seed
+from digidialog.testing.levers import year_after
 from digidialog_cosdoc.localtime import wall_clock_instant
 from digidialog_cosdoc.wire import HendelseType
 
@@ -30,8 +31,12 @@ SERVICE_IDS = {"HSP": 101, "PB": 102, "TRYGG": 103}
 
 _STATUS = {AppointmentStatus.PLANNED: "P", AppointmentStatus.ASSIGNED: "T",
            AppointmentStatus.COMPLETED: "U", AppointmentStatus.CANCELLED: "A"}
-_CANCELLED_BY = {CancellationReason.BY_SERVICE: "T", CancellationReason.NOT_AT_HOME: "T",
-                 CancellationReason.BY_CITIZEN: "P", CancellationReason.ON_BEHALF_OF_CITIZEN: "P"}
+CANCELLED_BY = {CancellationReason.BY_SERVICE: "T", CancellationReason.NOT_AT_HOME: "T",
+                CancellationReason.BY_CITIZEN: "P", CancellationReason.ON_BEHALF_OF_CITIZEN: "P"}
+"""CosDoc's AvlystAv for each reason: it tells only the patient (P) from the service (T)."""
+
+NOTHING_TO_CANCEL = "Ingen besøk å avbestille"
+"""The comment of a cancellation accepted by staff that covers no open visit (rejected)."""
 
 
 @dataclass
@@ -174,7 +179,9 @@ class CosDocStore:
     def add_appointment(self, pasient_nr: int, visit: Appointment, *, announce: bool = True
                         ) -> list[int]:
         """Store a domain appointment as CosDoc would: a series becomes its occurrences
-        (Gjentas J). Returns the AvtaleNr of each; ``announce`` logs an AVTALE event."""
+        (Gjentas J), paused ones left out. Its ``service_id`` is a seed code (``HSP``) or a
+        TjenesteId (``"101"``). Returns the AvtaleNr of each; ``announce`` logs each one
+        (see :meth:`add_avtale`)."""
         with self.lock:
             starts = [visit.start]
             if visit.recurrence is not None:
@@ -184,7 +191,7 @@ class CosDocStore:
             for start in starts:
                 numbers.append(self.add_avtale(Avtale(
                     nr=next(self._avtale_nr), pasient_nr=pasient_nr,
-                    tjeneste_id=SERVICE_IDS.get(visit.service_id or "", 101),
+                    tjeneste_id=_tjeneste_id(visit.service_id),
                     status=_STATUS[visit.status], dato=to_oslo(start).date(),
                     fra_kl=_clock(start), til_kl=_clock(start + duration),
                     gjentas=visit.recurrence is not None,
@@ -192,17 +199,19 @@ class CosDocStore:
                     tekst=visit.description or "",
                     utfort_kl=(to_oslo(visit.completed_at).strftime("%H:%M:%S")
                                if visit.completed_at else None),
-                    avlyst_av=(_CANCELLED_BY[visit.cancellation_reason]
+                    avlyst_av=(CANCELLED_BY[visit.cancellation_reason]
                                if visit.cancellation_reason else None),
                 ), announce=announce))
             return numbers
 
     def add_avtale(self, avtale: Avtale, *, announce: bool = True) -> int:
-        """Store one appointment in CosDoc's shape; its Nr."""
+        """Store one appointment in CosDoc's shape; its Nr. ``announce`` logs it as staff
+        putting it in would: AVTALE, or BESOK_UTFORT for a visit already done."""
         with self.lock:
             self.avtaler[avtale.nr] = avtale
             if announce:
-                self.log(HendelseType.AVTALE, avtale.pasient_nr, str(avtale.nr))
+                kind = HendelseType.BESOK_UTFORT if avtale.status == "U" else HendelseType.AVTALE
+                self.log(kind, avtale.pasient_nr, str(avtale.nr))
             return avtale.nr
 
     def next_avtale_nr(self) -> int:
@@ -227,6 +236,28 @@ class CosDocStore:
             avtale.utfort_kl = utfort_kl or f"{avtale.til_kl}:00"
             avtale.ansatt = avtale.ansatt or "Ola Pleier"
             self.log(HendelseType.BESOK_UTFORT, avtale.pasient_nr, str(avtale_nr))
+
+    def move(self, avtale_nr: int, start: datetime, end: datetime) -> None:
+        """Staff move an appointment (Dato, FraKl, TilKl on the Oslo clock), logged AVTALE.
+
+        CosDoc keeps one date and two clock times: an appointment of a day or more
+        cannot be held, and is a ValueError.
+        """
+        if not start <= end < start + timedelta(days=1):
+            raise ValueError("CosDoc holds appointments of under a day, ending after they start")
+        with self.lock:
+            avtale = self.avtaler[avtale_nr]
+            avtale.dato = to_oslo(start).date()
+            avtale.fra_kl, avtale.til_kl = _clock(start), _clock(end)
+            self.log(HendelseType.AVTALE, avtale.pasient_nr, str(avtale_nr))
+
+    def cancel(self, avtale_nr: int, avlyst_av: str = "T") -> None:
+        """Staff cancel an appointment (Status A, AvlystAv T or P), logged AVTALE."""
+        with self.lock:
+            avtale = self.avtaler[avtale_nr]
+            avtale.status, avtale.avlyst_av = "A", avlyst_av
+            avtale.ansatt = avtale.utfort_kl = None
+            self.log(HendelseType.AVTALE, avtale.pasient_nr, str(avtale_nr))
 
     def write_message(self, pasient_nr: int, text: str, *, subject: str = "Fra hjemmetjenesten",
                       author: str = "Kari Sykepleier", reply_to: Innsendt | None = None,
@@ -258,16 +289,24 @@ class CosDocStore:
         with self.lock:
             pending = [a for a in self.avbestillinger.values() if not a.decided]
             for request in pending:
-                request.decided, request.akseptert, request.kommentar = True, accept, comment
-                if accept:
-                    request.avtaler = [a.nr for a in self.affected(request)]
-                    for nr in request.avtaler:
-                        avtale = self.avtaler[nr]
-                        avtale.status, avtale.avlyst_av = "A", "P"
-                        avtale.ansatt = avtale.utfort_kl = None
-                        self.log(HendelseType.AVTALE, avtale.pasient_nr, str(nr))
-                self.log(HendelseType.AVBESTILLING_SVAR, request.pasient_nr, request.ref)
+                self.decide_request(request, accept, comment)
             return len(pending)
+
+    def decide_request(self, request: Innsendt, accept: bool, comment: str | None = None
+                       ) -> None:
+        """Staff decide one pending cancellation: each visit it cancels is logged AVTALE
+        (AvlystAv P), then the decision AVBESTILLING_SVAR."""
+        with self.lock:
+            affected = [a.nr for a in self.affected(request)] if accept else []
+            # Nothing left to cancel (done, cancelled, none in the period): CosDoc cannot
+            # accept it, and says why.
+            accepted = bool(affected)
+            request.decided, request.akseptert = True, accepted
+            request.kommentar = comment if accepted == accept else NOTHING_TO_CANCEL
+            request.avtaler = affected
+            for nr in affected:
+                self.cancel(nr, "P")
+            self.log(HendelseType.AVBESTILLING_SVAR, request.pasient_nr, request.ref)
 
     def affected(self, request: Innsendt) -> list[Avtale]:
         """The patient's open visits a cancellation covers: its AvtaleNr, or its period and
@@ -294,6 +333,13 @@ class CosDocStore:
             return f"{prefix}{next(self._ref)}"
 
 
+def _tjeneste_id(code: str | None) -> int:
+    # The seed names services by code (HSP), a harness by the TjenesteId the adapter reports.
+    if code is not None and code.isdigit():
+        return int(code)
+    return SERVICE_IDS.get(code or "", 101)
+
+
 def _clock(value: datetime) -> str:
     return to_oslo(value).strftime("%H:%M")
 
@@ -302,4 +348,4 @@ def _last_day(visit: Appointment) -> date:
     # A series without an end date is stored for a year ahead, as a work plan would be.
     recurrence = visit.recurrence
     until = recurrence.until if recurrence is not None else None
-    return until or date.fromordinal(to_oslo(visit.start).date().toordinal() + 366)
+    return until or year_after(visit.start)

@@ -3,16 +3,36 @@ adapters pointed at it, and the levers staff would pull.
 
 The conformance suite, ``digidialog mock-epj`` and the ``mock_epj`` fixture
 reach it through the ``digidialog.mocks`` entry point (:mod:`.plugin`).
+
+What Gerica's contract can carry of a visit, and so what the adapter reports:
+
+- one ``Ansatt`` per visit (:attr:`GericaHarness.employees_kept` is 1);
+- ``AvlystAv`` is ``BRUKER`` or ``TJENESTE``: a visit the citizen was not at
+  home for is cancelled by the service (``by_service``), one cancelled on the
+  citizen's behalf by the citizen (``by_citizen``);
+- a planned series is one Avtale whose ``Gjentakelse`` is an RRULE string, and
+  nothing else: an RRULE has no EXDATE, so **paused dates are not carried**.
+  The series is reported with its rule (UNTIL as given) and no paused dates,
+  and the paused occurrences are still shown (:meth:`GericaHarness.expected_planned`);
+- everything staff do is recorded in HentEndringer with the next Sekvens: a
+  visit seeded with ``announce`` (a new Avtale), moved, cancelled or done.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.adapters.soap import CallPolicy
-from digidialog.domain import Appointment, AppointmentStatus
+from digidialog.domain import (
+    Appointment,
+    AppointmentStatus,
+    CancellationReason,
+    Frequency,
+    Weekday,
+)
 from digidialog.errors import (
     AuthenticationFailed,
     DigidialogError,
@@ -21,9 +41,11 @@ from digidialog.errors import (
     UnknownAppointment,
     UnknownCitizen,
 )
-from digidialog.testing import seed
+from digidialog.testing import levers, seed
 from digidialog.testing.harness import DeliveredMessage, ExpectedVisit
 from digidialog_gerica.adapter import GericaAdapter
+from digidialog_gerica.mock.records import Service, Visit
+from digidialog_gerica.mock.seed import CANCELLED_BY_CODES
 from digidialog_gerica.mock.server import GericaMock
 
 SUMMER = timezone(timedelta(hours=2))
@@ -48,6 +70,8 @@ class GericaHarness:
     }
     retriable_fault = "MIDLERTIDIG_UTILGJENGELIG"
     busy_retry_after = False  # Gerica's busy answer is a fault without Retry-After
+    employees_kept = 1  # one Ansatt per Avtale
+    cancellation_reasons = levers.CITIZEN_OR_SERVICE  # AvlystAv BRUKER | TJENESTE
 
     def __init__(self, *, seed_citizens: int = 0, first_day: date | None = None) -> None:
         """A mock with ``seed_citizens`` seeded citizens (none by default: each test seeds
@@ -55,7 +79,9 @@ class GericaHarness:
         self.mock = GericaMock(seed_citizens=seed_citizens, first_day=first_day)
         self._rng = random.Random(2026)  # noqa: S311 - test data
         self._adapters: list[GericaAdapter] = []
+        self._read_with: GericaAdapter | None = None
         self._visits = 0
+        self._planned: dict[str, Appointment] = {}
 
     def start(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve the mock on ``host:port`` (0: any free port)."""
@@ -66,6 +92,7 @@ class GericaHarness:
         for adapter in self._adapters:
             adapter.close()
         self._adapters.clear()
+        self._read_with = None
         self.mock.stop()
 
     @property
@@ -111,8 +138,7 @@ class GericaHarness:
 
     def _visit(self, citizen_id: str, start: datetime, end: datetime, service: str = "HSP"
                ) -> ExpectedVisit:
-        self._visits += 1
-        uid = f"H{self._visits:06d}"
+        uid = self._uid()
         self.mock.add_appointment(citizen_id, Appointment(
             uid=uid, status=AppointmentStatus.ASSIGNED, start=start, end=end,
             service_id=service, employees=("Kari Sykepleier",), description="Tilsyn",
@@ -144,6 +170,97 @@ class GericaHarness:
                         datetime(2026, 3, 29, 3, 30, tzinfo=SUMMER)),
         ]
 
+    def _uid(self) -> str:
+        self._visits += 1
+        return f"H{self._visits:06d}"
+
+    def seed_visit(self, citizen_id: str, *, status: AppointmentStatus, start: datetime,
+                   end: datetime, service_code: str | None = None, employees: Sequence[str] = (),
+                   text: str | None = None, cancelled_by: CancellationReason | None = None,
+                   done_at: datetime | None = None, announce: bool = True) -> str:
+        """One Avtale in any Status (its AvtaleId returned), announced as a new Avtale."""
+        self._known(citizen_id)
+        appointment = levers.seeded_visit(
+            self._uid(), status=status, start=start, end=end,
+            service_code=self._service(service_code or self.open_service()).code,
+            employees=employees, text=text, cancelled_by=cancelled_by, done_at=done_at)
+        self.mock.add_appointment(citizen_id, appointment, announce=announce)
+        return appointment.uid
+
+    def seed_planned_series(self, citizen_id: str, *, service_code: str, start: datetime,
+                            end: datetime, frequency: Frequency, by_day: Sequence[Weekday] = (),
+                            interval: int = 1, until: date | None = None,
+                            paused: Sequence[datetime] = (), text: str | None = None,
+                            announce: bool = True) -> str:
+        """One PLANLAGT Avtale with a Gjentakelse (an RRULE: the paused dates are lost)."""
+        self._known(citizen_id)
+        recurrence = levers.planned_series(frequency=frequency, start=start, by_day=by_day,
+                                           interval=interval, until=until, paused=paused)
+        service = self._service(service_code)
+        appointment = Appointment(uid=self._uid(), status=AppointmentStatus.PLANNED,
+                                  start=start, end=end, service_id=service_code,
+                                  recurrence=recurrence, description=text)
+        self.mock.add_appointment(citizen_id, appointment, announce=announce)
+        self._planned[appointment.uid] = appointment.model_copy(update={
+            "service_name": service.name,
+            "recurrence": recurrence.model_copy(update={"paused": ()}),
+        })
+        return appointment.uid
+
+    def expected_planned(self, citizen_id: str, uid: str) -> list[Appointment]:
+        """The series with its rule and service name, without paused dates."""
+        self._owned(citizen_id, uid)
+        if uid not in self._planned:
+            raise LookupError("seed_planned_series did not make that uid")
+        return [self._planned[uid]]
+
+    def visits(self, citizen_id: str) -> list[Appointment]:
+        """HentAvtaler over every visit Gerica holds for the citizen."""
+        with self.mock._lock:
+            held = [(v.start, v.end) for v in self.mock.state.visits.values()
+                    if v.citizen_id == citizen_id]
+        span = levers.span_of(held)
+        return [] if span is None else self._reader().appointments(citizen_id, *span)
+
+    def _reader(self) -> GericaAdapter:
+        # An adapter of its own: a test's adapters may have wrong credentials or odd policies.
+        if self._read_with is None:
+            self._read_with = self.adapter()
+        return self._read_with
+
+    def _known(self, citizen_id: str) -> None:
+        if citizen_id not in self.mock.state.citizens:
+            raise LookupError("Gerica does not know the citizen: seed_citizens first")
+
+    def _service(self, code: str) -> Service:
+        found = self.mock.state.services.get(code)
+        if found is None:
+            raise LookupError("Gerica has no service with that code")
+        return found
+
+    def _owned(self, citizen_id: str, uid: str) -> Visit:
+        visit = self.mock.state.visits.get(uid)
+        if visit is None or visit.citizen_id != citizen_id:
+            raise LookupError("Gerica holds no such visit for the citizen")
+        return visit
+
+    def change_visit(self, citizen_id: str, uid: str, *, start: datetime, end: datetime
+                     ) -> None:
+        """Staff move the visit; HentEndringer records the Avtale with its new Start/Slutt."""
+        self._owned(citizen_id, uid)
+        if end < start:
+            raise ValueError("end is before start")
+        self.mock.change_visit(uid, start=start, end=end)
+
+    def cancel_visit(self, citizen_id: str, uid: str, *,
+                     reason: CancellationReason = CancellationReason.BY_SERVICE) -> None:
+        """Staff cancel the visit (AVLYST, AvlystAv TJENESTE, or BRUKER for the citizen's
+        reasons); HentEndringer records it."""
+        self._owned(citizen_id, uid)
+        self.mock.change_visit(uid, status="AVLYST",
+                               cancelled_by=CANCELLED_BY_CODES[CancellationReason(reason)],
+                               rule=None, employee=None, done_at=None)
+
     def complete_visit(self, citizen_id: str, uid: str) -> None:
         """Staff register the visit done in Gerica."""
         self.mock.complete_visit(uid)
@@ -161,6 +278,14 @@ class GericaHarness:
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation."""
         self.mock.decide_cancellations(accept)
+
+    def decide_cancellation(self, request_id: str, accept: bool, comment: str | None = None
+                            ) -> None:
+        """Staff decide the Avbestilling under our AvbestillingId; one Avbestillingssvar."""
+        try:
+            self.mock.decide_cancellation(request_id, accept, comment)
+        except KeyError:
+            raise LookupError("Gerica holds no cancellation under that id") from None
 
     def delivered(self, message_id: str) -> list[str]:
         """Texts stored under our MeldingId."""

@@ -247,11 +247,15 @@ class GericaMock(MockEpj):
             self.state.citizens[national_id] = Citizen(national_id, name, list(service_codes),
                                                        digital)
 
-    def add_appointment(self, citizen_id: str, appointment: Appointment) -> None:
-        """Gerica holds a visit (a domain Appointment, stored in Gerica's shape); not a change."""
+    def add_appointment(self, citizen_id: str, appointment: Appointment, *,
+                        announce: bool = False) -> None:
+        """Gerica holds a visit (a domain Appointment, stored in Gerica's shape); with
+        ``announce``, the feed records it as a new Avtale, as a visit staff put in would be."""
         with self._lock:
             visit = visit_from_appointment(citizen_id, appointment, self.state.clock())
             self.state.visits[visit.avtale_id] = visit
+            if announce:
+                self.state.record("AVTALE", visit)
 
     def complete_visit(self, avtale_id: str, employee: str | None = None) -> None:
         """Staff register a visit done; the feed records it."""
@@ -272,6 +276,13 @@ class GericaMock(MockEpj):
         """Staff decide every pending cancellation; the feed records each decision."""
         with self._lock:
             self.state.decide_cancellations(accept, comment)
+
+    def decide_cancellation(self, request_id: str, accept: bool, comment: str | None = None
+                            ) -> None:
+        """Staff decide the cancellation under one AvbestillingId (nothing if decided before;
+        KeyError if Gerica never got it); the feed records the decision."""
+        with self._lock:
+            self.state.decide_cancellation(request_id, accept, comment)
 
     def delivered_texts(self, message_id: str) -> list[str]:
         """The texts Gerica stored under a MeldingId (at most one, being idempotent)."""

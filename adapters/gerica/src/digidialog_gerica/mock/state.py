@@ -184,25 +184,35 @@ class GericaState:
 
     def decide_cancellations(self, accept: bool, comment: str | None = None) -> list[Decision]:
         """Staff decide every pending cancellation; accepted ones cancel their visits."""
-        decisions = []
-        for cancellation in self.cancellations.values():
-            if cancellation.decided:
-                continue
-            cancellation.decided = True
-            affected = self._cancellable(cancellation)
-            accepted = accept and bool(affected)
-            if accepted:
-                for avtale_id in affected:
-                    self.change_visit(avtale_id, status="AVLYST", cancelled_by="BRUKER",
-                                      rule=None, employee=None)
-            decision = Decision(
-                request_id=cancellation.request_id, accepted=accepted,
-                comment=comment if accept == accepted else "Ingen besøk kan avbestilles",
-                affected=tuple(affected) if accepted else (),
-            )
-            self.record("AVBESTILLINGSSVAR", decision)
-            decisions.append(decision)
-        return decisions
+        return [self.decide(cancellation, accept, comment)
+                for cancellation in list(self.cancellations.values())
+                if not cancellation.decided]
+
+    def decide_cancellation(self, request_id: str, accept: bool, comment: str | None = None
+                            ) -> Decision | None:
+        """Staff decide one cancellation (None if it was decided before); KeyError if unknown."""
+        cancellation = self.cancellations.get(request_id)
+        if cancellation is None:
+            raise KeyError("Gerica holds no cancellation under that AvbestillingId")
+        return None if cancellation.decided else self.decide(cancellation, accept, comment)
+
+    def decide(self, cancellation: Cancellation, accept: bool, comment: str | None) -> Decision:
+        """Decide one pending cancellation: the visits it cancels are recorded first (AVLYST,
+        AvlystAv BRUKER), then the Avbestillingssvar naming them."""
+        cancellation.decided = True
+        affected = self._cancellable(cancellation)
+        accepted = accept and bool(affected)
+        if accepted:
+            for avtale_id in affected:
+                self.change_visit(avtale_id, status="AVLYST", cancelled_by="BRUKER",
+                                  rule=None, employee=None)
+        decision = Decision(
+            request_id=cancellation.request_id, accepted=accepted,
+            comment=comment if accept == accepted else "Ingen besøk kan avbestilles",
+            affected=tuple(affected) if accepted else (),
+        )
+        self.record("AVBESTILLINGSSVAR", decision)
+        return decision
 
     def _cancellable(self, cancellation: Cancellation) -> list[str]:
         if cancellation.visit_id is not None:

@@ -9,6 +9,22 @@ the mock pushes the events; the adapter's ``changes`` reads what was stored
 (``settings().options["event_store"]``). The conformance suite, ``digidialog
 mock-epj`` and the ``mock_epj`` fixture reach it through the
 ``digidialog.mocks`` entry point (:mod:`.plugin`).
+
+What Profil's contract can carry of a visit, and so what the adapter reports:
+
+- one ``Employee`` per visit (:attr:`ProfilHarness.employees_kept` is 1);
+- ``CancelledBy`` is ``Client`` or ``Provider``: a visit the citizen was not at
+  home for is cancelled by the provider (``by_service``), one cancelled on the
+  client's behalf by the client (``by_citizen``);
+- a planned series is one Visit with a structured ``Recurrence`` {Frequency,
+  Interval, ByDay*, Until}: no COUNT, no exceptions, so **paused dates are not
+  carried** (the paused occurrences are still shown), and ``Until`` is
+  required: a series seeded without one is held until a year after its start,
+  as a work plan would be (:meth:`ProfilHarness.expected_planned` says so);
+- staff's levers push what Profil pushes: a visit seeded with ``announce``,
+  moved or cancelled is ``VisitChanged`` (a visit seeded done: ``VisitDone``);
+  each visit of a cancellation decided is a ``CancellationDecision``, which the
+  adapter answers once per request.
 """
 
 from __future__ import annotations
@@ -16,19 +32,28 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from digidialog.adapters.registry import AdapterSettings
 from digidialog.adapters.soap import CallPolicy
+from digidialog.domain import (
+    Appointment,
+    AppointmentStatus,
+    CancellationReason,
+    Frequency,
+    Weekday,
+)
 from digidialog.domain.timezone import from_oslo_wall_clock
 from digidialog.errors import DigidialogError
+from digidialog.testing import levers
 from digidialog.testing.harness import DeliveredMessage, ExpectedVisit
 from digidialog.testing.seed import national_id
 from digidialog_profil.adapter import ProfilAdapter
 from digidialog_profil.faults import FINAL_FAULTS
 from digidialog_profil.mock.server import ProfilMock
-from digidialog_profil.mock.state import SERVICE_IDS
+from digidialog_profil.mock.state import CANCELLED_BY, SERVICE_IDS, Visit
 from digidialog_profil.push import NotifyEndpoint, PushServer
 from digidialog_profil.store import EventStore
 
@@ -40,6 +65,8 @@ MESSAGE_TYPES = {"answer": "Reply", "dialog": "Dialog", "notice": "Notice",
                  "closing": "Closing"}
 """The contract's MessageType for each kind (written out here, not taken from the
 adapter, so the suite checks the adapter's reading of them)."""
+STATES = {AppointmentStatus.PLANNED: 0, AppointmentStatus.ASSIGNED: 1,
+          AppointmentStatus.COMPLETED: 2, AppointmentStatus.CANCELLED: 3}
 
 
 def oslo(year: int, month: int, day: int, hour: int, minute: int = 0, *,
@@ -56,6 +83,8 @@ class ProfilHarness:
     page_size = 25
     retriable_fault = None
     busy_retry_after = True
+    employees_kept = 1  # one Employee per Visit
+    cancellation_reasons = levers.CITIZEN_OR_SERVICE  # CancelledBy Client | Provider
 
     def __init__(self, *, seed_citizens: int = 3, first_day: date | None = None) -> None:
         """A mock with ``seed_citizens`` seeded clients, their visits around ``first_day``."""
@@ -66,7 +95,9 @@ class ProfilHarness:
         self.push_store: EventStore | None = None
         self.push: PushServer | None = None
         self._adapters: list[ProfilAdapter] = []
+        self._read_with: ProfilAdapter | None = None
         self._rng = random.Random(2026)  # noqa: S311 - test identities, not secrets
+        self._planned: dict[str, Appointment] = {}
 
     @property
     def store_path(self) -> Path:
@@ -92,6 +123,7 @@ class ProfilHarness:
         for adapter in self._adapters:
             adapter.close()
         self._adapters.clear()
+        self._read_with = None
         if self.push is not None:
             self.push.stop()
             self.push = None
@@ -174,6 +206,105 @@ class ProfilHarness:
             self._visit(citizen_id, oslo(*spring, 3, 0), oslo(*spring, 4, 0)),
         ]
 
+    def seed_visit(self, citizen_id: str, *, status: AppointmentStatus, start: datetime,
+                   end: datetime, service_code: str | None = None, employees: Sequence[str] = (),
+                   text: str | None = None, cancelled_by: CancellationReason | None = None,
+                   done_at: datetime | None = None, announce: bool = True) -> str:
+        """One Visit in any State (its VisitId returned); announced by VisitChanged
+        (VisitDone for one done)."""
+        self._known(citizen_id)
+        wanted = levers.seeded_visit(
+            "new", status=status, start=start, end=end,
+            service_code=service_code or self.open_service(), employees=employees, text=text,
+            cancelled_by=cancelled_by, done_at=done_at)
+        reason = wanted.cancellation_reason
+        visit = self.mock.add_visit(
+            citizen_id, self._service(wanted.service_id or ""), STATES[wanted.status],
+            wanted.start, wanted.end, announce=announce, text=text or "",
+            employee=wanted.employees[0] if wanted.employees else None,
+            done_at=wanted.completed_at,
+            cancelled_by=None if reason is None else CANCELLED_BY[reason])
+        return str(visit.visit_id)
+
+    def seed_planned_series(self, citizen_id: str, *, service_code: str, start: datetime,
+                            end: datetime, frequency: Frequency, by_day: Sequence[Weekday] = (),
+                            interval: int = 1, until: date | None = None,
+                            paused: Sequence[datetime] = (), text: str | None = None,
+                            announce: bool = True) -> str:
+        """One State 0 Visit with a Recurrence: paused dates are lost, Until is required
+        (a year after ``start`` when not given)."""
+        self._known(citizen_id)
+        recurrence = levers.planned_series(frequency=frequency, start=start, by_day=by_day,
+                                           interval=interval, until=until, paused=paused)
+        held = recurrence.model_copy(update={"paused": (),
+                                             "until": until or levers.year_after(start)})
+        visit = self.mock.add_visit(
+            citizen_id, self._service(service_code), STATES[AppointmentStatus.PLANNED],
+            start.astimezone(UTC), end.astimezone(UTC), announce=announce, text=text or "",
+            recurrence=held)
+        uid = str(visit.visit_id)
+        self._planned[uid] = Appointment(uid=uid, status=AppointmentStatus.PLANNED,
+                                         start=start, end=end, service_id=service_code,
+                                         recurrence=held, description=text)
+        return uid
+
+    def expected_planned(self, citizen_id: str, uid: str) -> list[Appointment]:
+        """The series with its Recurrence as Profil holds it (Until always, no paused dates);
+        Profil's Visit names no service, so the adapter gives no service name."""
+        self._owned(citizen_id, uid)
+        if uid not in self._planned:
+            raise LookupError("seed_planned_series did not make that uid")
+        return [self._planned[uid]]
+
+    def visits(self, citizen_id: str) -> list[Appointment]:
+        """GetVisits over every visit Profil holds for the client, all pages."""
+        with self.mock._lock:
+            held = [(v.start, v.end) for v in self.mock.state.visits.values()
+                    if v.national_id == citizen_id]
+        span = levers.span_of(held)
+        return [] if span is None else self._reader().appointments(citizen_id, *span)
+
+    def _reader(self) -> ProfilAdapter:
+        # An adapter of its own: a test's adapters may have wrong credentials or odd policies.
+        if self._read_with is None:
+            self._read_with = self.adapter()
+        return self._read_with
+
+    def _known(self, citizen_id: str) -> None:
+        if citizen_id not in self.mock.state.clients:
+            raise LookupError("Profil does not know the client: seed_citizens first")
+
+    def _service(self, code: str) -> int:
+        if not code.isdigit() or int(code) not in self.mock.state.services:
+            raise LookupError("Profil has no service with that ServiceId")
+        return int(code)
+
+    def _owned(self, citizen_id: str, uid: str) -> Visit:
+        visit = self.mock.state.visits.get(int(uid)) if uid.isdigit() else None
+        if visit is None or visit.national_id != citizen_id:
+            raise LookupError("Profil holds no such visit for the client")
+        return visit
+
+    def change_visit(self, citizen_id: str, uid: str, *, start: datetime, end: datetime
+                     ) -> None:
+        """Staff move the visit (WindowStart/WindowEnd); Profil pushes VisitChanged."""
+        visit = self._owned(citizen_id, uid)
+        if end < start:
+            raise ValueError("end is before start")
+        with self.mock._lock:
+            visit.start, visit.end = start.astimezone(UTC), end.astimezone(UTC)
+        self.mock.change_visit(visit)
+
+    def cancel_visit(self, citizen_id: str, uid: str, *,
+                     reason: CancellationReason = CancellationReason.BY_SERVICE) -> None:
+        """Staff cancel the visit (State 3, CancelledBy Provider, or Client for the client's
+        reasons); Profil pushes VisitChanged."""
+        visit = self._owned(citizen_id, uid)
+        with self.mock._lock:
+            visit.state, visit.cancelled_by = 3, CANCELLED_BY[CancellationReason(reason)]
+            visit.recurrence = visit.employee = visit.done_at = None
+        self.mock.change_visit(visit)
+
     def complete_visit(self, citizen_id: str, uid: str) -> None:
         """Staff register the visit done; Profil pushes VisitDone."""
         self.mock.complete_visit(int(uid))
@@ -198,6 +329,20 @@ class ProfilHarness:
     def decide_cancellations(self, accept: bool) -> None:
         """Staff decide every pending cancellation; Profil pushes one decision per visit."""
         self.mock.decide_cancellations(accept, comment=None if accept else "Kan ikke avlyses")
+
+    def decide_cancellation(self, request_id: str, accept: bool, comment: str | None = None
+                            ) -> None:
+        """Staff decide every visit of one of our requests (its CancelVisit calls); Profil
+        pushes one CancellationDecision per visit, and the adapter answers the request once.
+
+        A request the adapter expanded into no CancelVisit (an empty period) was answered
+        by the adapter at once: there is nothing to decide.
+        """
+        if self.push_store is None:
+            raise RuntimeError("the harness is not started")
+        if self.push_store.planned(request_id) is None:
+            raise LookupError("no cancellation was registered under that id")
+        self.mock.decide_cancellations(accept, comment, request_id=request_id)
 
     def delivered(self, message_id: str) -> list[str]:
         """Bodies Profil holds under our ExternalId (at most one: it is idempotent)."""

@@ -26,7 +26,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import deque
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from lxml import etree
 from werkzeug.wrappers import Request, Response
@@ -248,11 +249,24 @@ class ProfilMock(MockEpj):
         self.notify("OutboxMessage", national_id)
         return entry.message_id
 
-    def decide_cancellations(self, accept: bool, comment: str | None = None) -> int:
-        """Staff decide every pending cancellation; one CancellationDecision per visit
-        (and VisitChanged for each visit cancelled). Returns how many were decided."""
+    def add_visit(self, national_id: str, service_id: int, state: int, start: datetime,
+                  end: datetime, *, announce: bool = False, **fields: Any) -> Visit:
+        """Profil holds a new visit (``fields`` as :meth:`ProfilState.add_visit` takes them);
+        with ``announce`` it pushes VisitChanged, or VisitDone for a visit already done."""
         with self._lock:
-            decided = self.state.decide(accept)
+            visit = self.state.add_visit(national_id, service_id, state, start, end, **fields)
+        if announce:
+            self.notify("VisitDone" if visit.state == 2 else "VisitChanged", national_id,
+                        visit_id=visit.visit_id)
+        return visit
+
+    def decide_cancellations(self, accept: bool, comment: str | None = None, *,
+                             request_id: str | None = None) -> int:
+        """Staff decide every pending cancellation (or those of one of our requests); one
+        CancellationDecision per visit (and VisitChanged for each visit cancelled).
+        Returns how many were decided."""
+        with self._lock:
+            decided = self.state.decide(accept, request_id)
         for _, visit in decided:
             self.notify("CancellationDecision", visit.national_id, visit_id=visit.visit_id,
                         accepted=accept, comment=comment)

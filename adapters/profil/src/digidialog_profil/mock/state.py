@@ -21,10 +21,11 @@ SERVICE_IDS = {"HSP": 1, "PB": 2, "TRYGG": 3}
 
 _STATES = {AppointmentStatus.PLANNED: 0, AppointmentStatus.ASSIGNED: 1,
            AppointmentStatus.COMPLETED: 2, AppointmentStatus.CANCELLED: 3}
-_CANCELLED_BY = {CancellationReason.BY_CITIZEN: "Client",
+CANCELLED_BY = {CancellationReason.BY_CITIZEN: "Client",
                  CancellationReason.ON_BEHALF_OF_CITIZEN: "Client",
                  CancellationReason.BY_SERVICE: "Provider",
                  CancellationReason.NOT_AT_HOME: "Provider"}
+"""Profil's CancelledBy for each reason: it tells only the client from the provider."""
 
 
 class MockFault(Exception):
@@ -178,7 +179,7 @@ class ProfilState:
             text=appointment.description or "", recurrence=appointment.recurrence,
             employee=appointment.employees[0] if appointment.employees else None,
             done_at=appointment.completed_at,
-            cancelled_by=_CANCELLED_BY.get(appointment.cancellation_reason)
+            cancelled_by=CANCELLED_BY.get(appointment.cancellation_reason)
             if appointment.cancellation_reason else None,
         )
 
@@ -286,11 +287,15 @@ class ProfilState:
         self.outbox[entry.message_id] = entry
         return entry
 
-    def decide(self, accept: bool) -> list[tuple[CancelEntry, Visit]]:
-        """Decide every pending cancellation; an accepted one cancels its visit."""
+    def decide(self, accept: bool, request_id: str | None = None
+               ) -> list[tuple[CancelEntry, Visit]]:
+        """Decide every pending cancellation (or those of one of our requests: ExternalIds
+        ``<request_id>:<VisitId>``); an accepted one cancels its visit."""
         decided = []
+        prefix = None if request_id is None else f"{request_id}:"
         for entry in self.cancellations.values():
-            if entry.status != "Pending":
+            if entry.status != "Pending" or (
+                    prefix is not None and not entry.external_id.startswith(prefix)):
                 continue
             entry.status = "Accepted" if accept else "Rejected"
             visit = self.visits[entry.visit_id]
