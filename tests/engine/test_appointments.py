@@ -13,6 +13,7 @@ import pytest
 
 from digidialog.domain import (
     AppointmentStatus,
+    CancellationReason,
     DigitalStatus,
     Proxy,
     ProxyScope,
@@ -272,4 +273,50 @@ def test_a_visit_done_read_twice_from_the_feed_is_pushed_once(showing_completed:
     assert sorted(n.message.appointments[0].uid for n in arrived) == \
         sorted([visits[0].uid, visits[1].uid])
     assert len(world.portal.received(Function.APPOINTMENT_NOTICE)) == 2
+    world.portal.assert_no_violations()
+
+
+def test_a_moved_visit_and_one_cancelled_by_the_service_reach_the_portal(running: World) -> None:
+    """Staff move one visit (07, the new time) and cancel another (08, by the service);
+    each reaches the portal once, through the vendor's own change mechanism."""
+    world = running
+    citizen, visits = activate_with_visits(world)
+    moved, cancelled = visits[0], visits[1]
+    later = moved.start + timedelta(hours=5)
+    world.harness.change_visit(citizen, moved.uid, start=later, end=later + timedelta(minutes=30))
+    world.harness.cancel_visit(citizen, cancelled.uid)
+    changed = world.portal.wait_for(function=Function.APPOINTMENT_NOTICE, code="07",
+                                    citizen=citizen, timeout=15)[0]
+    assert changed.message.appointments[0].uid == moved.uid
+    assert changed.message.appointments[0].start == later
+    off = world.portal.wait_for(function=Function.APPOINTMENT_NOTICE, code="08",
+                                citizen=citizen, timeout=15)[0]
+    visit = off.message.appointments[0]
+    assert visit.uid == cancelled.uid
+    assert visit.status is AppointmentStatus.CANCELLED
+    assert visit.cancellation_reason is CancellationReason.BY_SERVICE
+    world.engine.run_until_idle()
+    assert len(world.portal.received(Function.APPOINTMENT_NOTICE)) == 2
+    world.portal.assert_no_violations()
+
+
+@pytest.mark.parametrize("vendor", ["cosdoc"])
+def test_a_visit_with_sami_text_arrives_intact(showing_completed: World) -> None:
+    """CosDoc's Latin-1 documents carry Sámi letters as character references: none is lost
+    on the way to the store and the portal."""
+    world = showing_completed
+    citizen, _ = activate_with_visits(world, count=1)
+    text = "Ŋuđđi boahtá iđđes: dárkkist dálkkasiid."
+    start = tomorrow_at(14)
+    uid = world.harness.seed_visit(citizen, status=AppointmentStatus.ASSIGNED, start=start,
+                                   end=start + timedelta(minutes=30),
+                                   service_code=world.service_code, text=text)
+    eventually(lambda: world.store.appointments.get(world.municipality, uid), timeout=15,
+               what="the new visit in the store")
+    stored = world.store.appointments.get(world.municipality, uid)
+    assert stored is not None and stored.appointment.description == text
+    world.harness.complete_visit(citizen, uid)
+    done = world.portal.wait_for(function=Function.APPOINTMENT_NOTICE, code="MOA",
+                                 citizen=citizen, timeout=15)[0]
+    assert done.message.appointments[0].description == text
     world.portal.assert_no_violations()
