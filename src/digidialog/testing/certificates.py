@@ -135,13 +135,14 @@ class CertificateAuthority:
         return [self.certificate, *above]
 
     def intermediate(self, common_name: str = "digidialog test issuing CA", *,
+                     not_before: dt.datetime | None = None,
                      not_after: dt.datetime | None = None) -> CertificateAuthority:
         """A CA under this one, which may issue end-entity certificates only."""
         key = new_key()
         now = utc_now()
         certificate = _ca_builder(
             name(common_name), self.certificate.subject, key.public_key(),
-            now - CLOCK_SKEW, not_after or now + 5 * DEFAULT_VALIDITY,
+            not_before or now - CLOCK_SKEW, not_after or now + 5 * DEFAULT_VALIDITY,
             issuer_key=self.issued.key, path_length=0,
         ).sign(self.issued.key, hashes.SHA256())
         return CertificateAuthority(Issued(certificate, key), parent=self)
