@@ -136,7 +136,7 @@ def test_a_message_for_someone_else_is_refused(pki: Pki) -> None:
     assert refused.value.condition == errors.INVALID_CERTIFICATE
 
 
-@pytest.mark.parametrize("where", ["ciphertext-end", "ciphertext-middle", "encrypted-key"])
+@pytest.mark.parametrize("where", ["ciphertext-end", "ciphertext-start", "encrypted-key"])
 def test_a_corrupt_envelope_fails_alike_wherever_it_was_changed(pki: Pki, where: str) -> None:
     """A flipped bit in the content or in the wrapped key: the same refusal, the same words
     (what failed inside is not told, so error reports cannot serve as a padding oracle)."""
@@ -146,13 +146,13 @@ def test_a_corrupt_envelope_fails_alike_wherever_it_was_changed(pki: Pki, where:
     wrapped = parsed["recipient_infos"][0].chosen["encrypted_key"].native
     ciphertext = parsed["encrypted_content_info"]["encrypted_content"].native
     target = wrapped if where == "encrypted-key" else ciphertext
-    offset = {"ciphertext-end": len(target) - 1, "ciphertext-middle": len(target) // 2,
+    offset = {"ciphertext-end": len(target) - 1, "ciphertext-start": 0,
               "encrypted-key": 10}[where]
     changed = bytearray(target)
     changed[offset] ^= 0x40
     data = enveloped.replace(target, bytes(changed))
     with pytest.raises(ProtectionError) as refused:
-        open_and_verify(pki, data)  # a garbled middle block decrypts, and fails to verify
+        open_and_verify(pki, data)
     assert refused.value.condition == errors.INVALID_CERTIFICATE
 
 
