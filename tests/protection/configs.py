@@ -8,7 +8,7 @@ from pathlib import Path
 from digidialog.testing.certificates import PartyKeys, write_crl, write_keys, write_party, write_pem
 from tests.protection.pki import Pki
 
-KEY_PASSWORD_VARIABLE = "DIGIDIALOG_TEST_KEY_PASSWORD"
+KEY_PASSWORD_VARIABLE = "DIGIDIALOG_TEST_KEY_PASSWORD"  # noqa: S105 - its name
 KEY_PASSWORD = "nøkkel-passord-1"  # noqa: S105 - a throwaway key's, in tests
 
 

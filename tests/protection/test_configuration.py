@@ -111,8 +111,8 @@ def test_a_bad_cms_table_is_refused_naming_the_key(pki: Pki, tmp_path: Path, cha
 def test_what_the_files_hold_is_checked_every_problem_named(pki: Pki, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
-    """A signing key of another certificate, a wrong password, an EC decryption key, a trust
-    store folder without certificates, no party file for the portal: one refusal, each
+    """A signing key that is not encrypted though a password is given, a wrong password, a
+    trust store folder without certificates, no party file for the portal: one refusal, each
     problem on its line under its key."""
     text = minimal_config(portal_her_id="100099") + cms_table(
         pki, tmp_path, portal_her_id="100000")
@@ -120,8 +120,8 @@ def test_what_the_files_hold_is_checked_every_problem_named(pki: Pki, tmp_path: 
                                                                  signing_key_type="ec"))
     empty = tmp_path / "empty-ca"
     empty.mkdir()
-    text = (text.replace('signing_key = "cms/signing.key"',
-                         f'signing_key = "{other.signing_key}"').replace('trust_store = ["cms/ca"]', f'trust_store = ["cms/ca", "{empty}"]'))
+    text = text.replace('signing_key = "cms/signing.key"', f'signing_key = "{other.signing_key}"')
+    text = text.replace('trust_store = ["cms/ca"]', f'trust_store = ["cms/ca", "{empty}"]')
     monkeypatch.setenv(KEY_PASSWORD_VARIABLE, "wrong")
     config = load_config(write(tmp_path, text))
     with pytest.raises(ConfigError) as refused:
@@ -146,6 +146,21 @@ def test_a_key_that_does_not_fit_its_certificate_is_named(pki: Pki, tmp_path: Pa
         build_protection(load_config(write(tmp_path, text)))
     assert refused.value.problems == (
         "portal.cms.encryption_key: does not fit encryption_certificate (encryption.pem)",)
+
+
+def test_a_decryption_key_must_be_rsa(pki: Pki, tmp_path: Path) -> None:
+    """An EC certificate and key as our encryption pair: CMS key transport needs RSA."""
+    ec = pki.issuing.issue("EC encryption", usage="encryption", key_type="ec")
+    write_file(tmp_path / "ec.pem", ec.certificate_pem())
+    write_file(tmp_path / "ec.key", ec.key_pem(), secret=True)
+    text = minimal_config() + cms_table(pki, tmp_path, portal_her_id="100000", password=False)
+    text = text.replace('encryption_key = "cms/encryption.key"', 'encryption_key = "ec.key"')
+    text = text.replace('encryption_certificate = "cms/encryption.pem"',
+                        'encryption_certificate = "ec.pem"')
+    with pytest.raises(ConfigError) as refused:
+        build_protection(load_config(write(tmp_path, text)))
+    assert refused.value.problems == (
+        "portal.cms.encryption_key: an RSA key is needed (CMS key transport)",)
 
 
 def test_the_examples_cms_block_loads_when_uncommented(pki: Pki, tmp_path: Path,
