@@ -97,7 +97,7 @@ def protection(pki: Pki, signing: Issued, encryption: Issued, parties: Path, *,
     checker = CertificateChecker(pki.trust_store if trust is None else trust,
                                  CrlStore([pki.crl] if crls is None else crls,
                                           require=require_crls, recheck_seconds=0),
-                                 clock=clock)
+                                 clock=clock, remember_seconds=0)
     return CmsProtection([*identities, own], PartyDirectory(parties, recheck_seconds=0),
                          checker, refuse_legacy_ciphers=refuse_legacy)
 

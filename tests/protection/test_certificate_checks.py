@@ -35,7 +35,7 @@ def checker(pki: Pki, crls: list[Path] | None = None, *, require: bool = False,
     """A checker trusting the session's root and issuing CA, with its CRL."""
     return CertificateChecker(pki.trust_store if trust is None else trust,
                               CrlStore([pki.crl] if crls is None else crls, require=require,
-                                       recheck_seconds=0))
+                                       recheck_seconds=0), remember_seconds=0)
 
 
 def test_a_good_certificate_chains_through_the_issuing_ca_to_the_root(pki: Pki) -> None:

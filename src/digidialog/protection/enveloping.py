@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import cms
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from digidialog.protection.certificates import describe
 from digidialog.protection.errors import NotProtected, UndecryptableMessage
+from digidialog.protection.signing import MALFORMED, asn1_certificate, identifies
 
 LEGACY_CIPHERS = frozenset({"tripledes", "des"})
 """Content ciphers refused when ``refuse_legacy_ciphers`` is on (the default)."""
@@ -66,6 +66,15 @@ def decrypt(data: bytes, keys: Sequence[DecryptionKey], *,
     ``keys`` are tried in order (current first) against the recipients the
     message names.
     """
+    try:
+        return _decrypt(data, keys, refuse_legacy)
+    except MALFORMED as error:  # asn1crypto reads lazily: hostile DER fails wherever it is read
+        raise NotProtected(f"the body is not well-formed CMS ({type(error).__name__}); "
+                           "signed-and-enveloped data is required") from None
+
+
+def _decrypt(data: bytes, keys: Sequence[DecryptionKey],
+             refuse_legacy: bool) -> tuple[bytes, DecryptionKey]:
     enveloped = _enveloped_data(data)
     content_info = enveloped["encrypted_content_info"]
     algorithm = content_info["content_encryption_algorithm"]
@@ -78,10 +87,9 @@ def decrypt(data: bytes, keys: Sequence[DecryptionKey], *,
         raise UndecryptableMessage("the encrypted content is missing")
     recipients = [info.chosen for info in enveloped["recipient_infos"] if info.name == "ktri"]
     for candidate in keys:
-        wanted = asn1_x509.Certificate.load(
-            candidate.certificate.public_bytes(serialization.Encoding.DER))
+        wanted = asn1_certificate(candidate.certificate)
         for recipient in recipients:
-            if _identifies(recipient["rid"], wanted):
+            if identifies(recipient["rid"], wanted):
                 content_key = _unwrap(recipient, candidate.key, algorithm.key_length)
                 return _decrypt_content(algorithm, cipher, content_key, ciphertext), candidate
     ours = ", ".join(f"{k.label} {describe(k.certificate)}" for k in keys)
@@ -89,15 +97,9 @@ def decrypt(data: bytes, keys: Sequence[DecryptionKey], *,
 
 
 def _enveloped_data(data: bytes) -> Any:
-    try:
-        info = cms.ContentInfo.load(data, strict=True)
-        kind = info["content_type"].native
-        enveloped = info["content"]
-        if kind == "enveloped_data":
-            _ = enveloped["recipient_infos"].native  # parse it all now
-    except Exception as error:  # asn1crypto raises many kinds on hostile DER
-        raise NotProtected(f"the body is not CMS ({type(error).__name__}); signed-and-"
-                           "enveloped data is required") from None
+    info = cms.ContentInfo.load(data, strict=True)
+    kind = info["content_type"].native
+    enveloped = info["content"]
     if kind != "enveloped_data":
         raise NotProtected(f"the body is CMS {kind}, not signed-and-enveloped data")
     return enveloped
@@ -113,16 +115,6 @@ def _cipher_name(algorithm: Any) -> str:
         raise UndecryptableMessage(f"content cipher {algorithm['algorithm'].native} is not "
                                    "supported (AES-CBC is required)")
     return cipher
-
-
-def _identifies(rid: Any, certificate: Any) -> bool:
-    if rid.name == "issuer_and_serial_number":
-        chosen = rid.chosen
-        return bool(chosen["issuer"] == certificate.issuer
-                    and chosen["serial_number"].native == certificate.serial_number)
-    if rid.name == "subject_key_identifier":
-        return bool(rid.chosen.native == certificate.key_identifier)
-    return False
 
 
 def _unwrap(recipient: Any, key: rsa.RSAPrivateKey, length: int) -> bytes:

@@ -20,6 +20,7 @@ certificate file), never against whatever certificate the message carries:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from asn1crypto import cms
@@ -40,6 +41,9 @@ DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
 
 _SET_OF_TAG = b"\x31"
 
+MALFORMED = (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError)
+"""What asn1crypto raises on DER it cannot read (it reads lazily, so anywhere)."""
+
 
 def sign(content: bytes, certificate: x509.Certificate, key: PrivateKey) -> bytes:
     """``content`` as DER SignedData (in a ContentInfo), signed SHA-256 with ``key``."""
@@ -50,6 +54,14 @@ def sign(content: bytes, certificate: x509.Certificate, key: PrivateKey) -> byte
 
 def verify(data: bytes, expected: x509.Certificate) -> bytes:
     """The content of the SignedData ``data`` once its signature by ``expected`` is verified."""
+    try:
+        return _verify(data, expected)
+    except MALFORMED as error:  # asn1crypto reads lazily: hostile DER fails wherever it is read
+        raise TamperedMessage(f"the signed content is not a well-formed CMS SignedData "
+                              f"({type(error).__name__})") from None
+
+
+def _verify(data: bytes, expected: x509.Certificate) -> bytes:
     signed = _signed_data(data)
     encapsulated = signed["encap_content_info"]
     content = encapsulated["content"].native if encapsulated["content"] else None
@@ -59,8 +71,7 @@ def verify(data: bytes, expected: x509.Certificate) -> bytes:
     if len(signers) != 1:
         raise TamperedMessage(f"{len(signers)} signers; one is expected")
     signer = signers[0]
-    wanted = asn1_x509.Certificate.load(expected.public_bytes(serialization.Encoding.DER))
-    if not _identifies(signer["sid"], wanted):
+    if not identifies(signer["sid"], asn1_certificate(expected)):
         raise WrongSigner(f"signed by another certificate than the sender's {describe(expected)}")
     digest_name = signer["digest_algorithm"]["algorithm"].native
     if digest_name not in DIGESTS:
@@ -72,28 +83,35 @@ def verify(data: bytes, expected: x509.Certificate) -> bytes:
 
 
 def _signed_data(data: bytes) -> Any:
-    try:
-        info = cms.ContentInfo.load(data, strict=True)
-        if info["content_type"].native != "signed_data":
-            raise NotProtected(f"the decrypted content is {info['content_type'].native}, "
-                               "not signed data")
-        signed = info["content"]
-        _ = signed["signer_infos"].native, signed["encap_content_info"].native  # parse it all
-    except NotProtected:
-        raise
-    except Exception as error:  # asn1crypto raises many kinds on hostile DER
-        raise TamperedMessage(f"the signed content is not a CMS SignedData "
-                              f"({type(error).__name__})") from None
-    return signed
+    info = cms.ContentInfo.load(data, strict=True)
+    if info["content_type"].native != "signed_data":
+        raise NotProtected(f"the decrypted content is {info['content_type'].native}, "
+                           "not signed data")
+    return info["content"]
 
 
-def _identifies(sid: Any, certificate: Any) -> bool:
-    if sid.name == "issuer_and_serial_number":
-        chosen = sid.chosen
-        return bool(chosen["issuer"] == certificate.issuer
-                    and chosen["serial_number"].native == certificate.serial_number)
-    if sid.name == "subject_key_identifier":
-        return bool(sid.chosen.native == certificate.key_identifier)
+@functools.lru_cache(maxsize=256)
+def asn1_certificate(certificate: x509.Certificate) -> Any:
+    """``certificate`` as asn1crypto reads it (kept: the same few certificates every time)."""
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def identifies(identifier: Any, certificate: Any) -> bool:
+    """Whether a CMS SignerIdentifier or RecipientIdentifier names ``certificate``.
+
+    Names are compared as encoded first (the usual case, and cheap), and only
+    when the bytes differ by asn1crypto's RFC 5280 comparison (slow: string
+    preparation of every attribute).
+    """
+    if identifier.name == "issuer_and_serial_number":
+        chosen = identifier.chosen
+        if chosen["serial_number"].native != certificate.serial_number:
+            return False
+        issuer = chosen["issuer"]
+        return bool(issuer.dump() == certificate.issuer.dump()
+                    or issuer == certificate.issuer)
+    if identifier.name == "subject_key_identifier":
+        return bool(identifier.chosen.native == certificate.key_identifier)
     return False
 
 

@@ -18,9 +18,10 @@ keyCertSign) and valid at the time.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -38,6 +39,10 @@ from digidialog.protection.revocation import CrlStore, Revocation, Status
 
 MAX_CHAIN = 8
 """Longest chain followed, leaf included: a loop of cross-signed CAs must end somewhere."""
+REMEMBER_SECONDS = 60.0
+"""How long a certificate that passed every check is taken as good without checking again
+(as long as the CRL files are re-read: a revocation is seen within about twice this)."""
+MAX_REMEMBERED = 10_000
 
 
 def utc_now() -> datetime:
@@ -69,21 +74,42 @@ class CertificateChecker:
     """Checks certificates against the trust store and the CRLs, at the clock's time."""
 
     def __init__(self, trust_store: Iterable[x509.Certificate], crls: CrlStore | None = None,
-                 *, clock: Callable[[], datetime] = utc_now) -> None:
+                 *, clock: Callable[[], datetime] = utc_now,
+                 remember_seconds: float = REMEMBER_SECONDS) -> None:
         self.anchors = {fingerprint(c): c for c in trust_store}
         self.crls = crls or CrlStore()
         self.clock = clock
+        self.remember = timedelta(seconds=remember_seconds)
+        self._lock = threading.Lock()
+        self._passed: dict[tuple[str, KeyUse, tuple[str, ...]],
+                          tuple[datetime, list[x509.Certificate]]] = {}
 
     def check(self, certificate: x509.Certificate, use: KeyUse, *,
               intermediates: Sequence[x509.Certificate] = ()) -> list[x509.Certificate]:
-        """Raise the first problem of ``certificate`` for ``use``; the chain (leaf first)."""
+        """Raise the first problem of ``certificate`` for ``use``; the chain (leaf first).
+
+        A certificate that passed is not checked again for :data:`REMEMBER_SECONDS`
+        (nor past the end of its chain's validity): every message of a party
+        brings the same certificate.
+        """
         now = self.clock()
+        key = (fingerprint(certificate), use, tuple(fingerprint(i) for i in intermediates))
+        with self._lock:
+            remembered = self._passed.get(key)
+        if remembered is not None and remembered[0] - self.remember <= now < remembered[0]:
+            return remembered[1]
         check_validity(certificate, now)
         check_usage(certificate, use)
         chain = self.chain(certificate, now, intermediates)
         revocation = self.revocation(chain, now)
         if revocation.status in (Status.REVOKED, Status.UNKNOWN):
             raise CertificateRevoked(revocation.detail)
+        if self.remember:
+            until = min(now + self.remember, *(c.not_valid_after_utc for c in chain))
+            with self._lock:
+                if len(self._passed) > MAX_REMEMBERED:
+                    self._passed.clear()
+                self._passed[key] = (until, chain)
         return chain
 
     def findings(self, certificate: x509.Certificate, use: KeyUse, *,
