@@ -131,9 +131,12 @@ def _unwrap(recipient: Any, key: rsa.RSAPrivateKey, length: int) -> bytes:
         return content_key if len(content_key) == length else os.urandom(length)
     if name == "rsaes_oaep":
         try:
-            return key.decrypt(wrapped, _oaep(algorithm["parameters"]))
+            content_key = key.decrypt(wrapped, _oaep(algorithm["parameters"]))
         except ValueError:
             raise UndecryptableMessage(_UNREADABLE) from None
+        if len(content_key) != length:
+            raise UndecryptableMessage(_UNREADABLE)
+        return content_key
     raise UndecryptableMessage(f"key transport {name} is not supported (RSA is required)")
 
 
