@@ -1,5 +1,6 @@
-"""What the daemon imports carries no test machinery: no pytest, werkzeug, pytest-httpserver
-or cryptography (the mocks' extras), checked in a fresh interpreter."""
+"""What the daemon imports carries no test machinery: no pytest, werkzeug or pytest-httpserver
+(the mocks' extras), checked in a fresh interpreter. (cryptography, once only the CosDoc mock's,
+is a core dependency since message protection.)"""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ DAEMON_MODULES = [
     "digidialog_cosdoc.plugin",
     "digidialog.cli.main",
 ]
-TEST_MACHINERY = {"pytest", "_pytest", "werkzeug", "pytest_httpserver", "cryptography"}
+TEST_MACHINERY = {"pytest", "_pytest", "werkzeug", "pytest_httpserver"}
 
 
 def _loaded_after(code: str) -> set[str]:

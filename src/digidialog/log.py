@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -73,17 +74,24 @@ def mask_personal_data(
     return event_dict
 
 
+_WRITING = threading.Lock()
+
+
 class _StderrLogger:
     """Writes each rendered event to whatever ``sys.stderr`` is at that moment.
 
     structlog's PrintLogger keeps the stream it was created with; a process
     that swaps stderr (test runners, daemons redirecting output) would then
-    write to a closed file.
+    write to a closed file. Each line is one write under a lock: ``print``
+    writes the text and the newline separately, and the daemon's threads
+    would then join two events on one line, which no reader can parse.
     """
 
     def msg(self, message: str) -> None:
         """Write one line."""
-        print(message, file=sys.stderr, flush=True)
+        with _WRITING:
+            sys.stderr.write(message + "\n")
+            sys.stderr.flush()
 
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 

@@ -145,7 +145,8 @@ def test_list_positions_count_from_one() -> None:
     ("municipality", [], "municipality: no [[municipality]]: name at least one"),
     ("portal.her_id", "h", "portal.her_id: not a HER-id (digits only)"),
     ("portal.transport", "http", 'portal.transport: one of "amqp", "embedded"'),
-    ("portal.protection", "cms", 'portal.protection: "cms" is not available yet (only "none")'),
+    ("portal.protection", "cms", 'portal.cms: required with protection = "cms": our keys, the '
+     "trust store and the party certificate folder"),
     ("portal.protection", "tls", 'portal.protection: one of "none", "cms"'),
     ("portal.url", "amqp://127.0.0.1:5672", "portal.url: the embedded transport takes no URL: "
      "its queues live in the store"),

@@ -75,6 +75,9 @@ class World:
     """A HER-id in the municipality that no configured service has."""
     citizens: list[str]
     transport_factory: Callable[[], Transport]
+    """The engine's transports (wrapped as the world was asked to)."""
+    bare_transport_factory: Callable[[], Transport]
+    """Transports to the same queues, unwrapped (raw bytes in, error queues read)."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -124,18 +127,45 @@ def backend_for(backend: str, tmp_path: Path, queues: list[str]
         yield store, lambda: AmqpTransport(url)
 
 
+@dataclass(frozen=True)
+class Addresses:
+    """The HER-ids of one world, none shared with another world."""
+
+    municipality: str
+    portal: str
+    service: str
+    second_service: str
+    unconfigured_service: str
+
+    @classmethod
+    def fresh(cls) -> Addresses:
+        """New HER-ids."""
+        return cls(*(unique_her_id() for _ in range(5)))
+
+    def queues(self) -> list[str]:
+        """The queues the world uses on a broker."""
+        return [async_queue(self.municipality), sync_queue(self.municipality),
+                error_queue(self.municipality), async_queue(self.portal),
+                sync_queue(self.portal), error_queue(self.portal), f"{self.portal}_syncreply"]
+
+
+def _as_it_is(transport: Transport) -> Transport:
+    return transport
+
+
 @contextmanager
 def world(vendor: str, backend: str, tmp_path: Path, *, citizens: int = 2,
-          statuses: tuple[str, ...] = ("planned", "assigned", "cancelled")) -> Iterator[World]:
+          statuses: tuple[str, ...] = ("planned", "assigned", "cancelled"),
+          addresses: Addresses | None = None, extra_queues: tuple[str, ...] = (),
+          engine_transport: Callable[[Transport], Transport] = _as_it_is,
+          portal_transport: Callable[[Transport], Transport] = _as_it_is) -> Iterator[World]:
     """A started world; everything stopped and removed afterwards.
 
     The municipality has two configured services and shows ``statuses``.
+    ``engine_transport`` and ``portal_transport`` wrap each side's transport
+    (message protection, fault injection); ``extra_queues`` are declared too.
     """
-    municipality, portal_her_id = unique_her_id(), unique_her_id()
-    service, second, unconfigured = unique_her_id(), unique_her_id(), unique_her_id()
-    queues = [async_queue(municipality), sync_queue(municipality), error_queue(municipality),
-              async_queue(portal_her_id), sync_queue(portal_her_id),
-              error_queue(portal_her_id), f"{portal_her_id}_syncreply"]
+    at = addresses or Addresses.fresh()
     if backend == "production":
         expire_test_queues()
     with ExitStack() as stack:
@@ -143,24 +173,30 @@ def world(vendor: str, backend: str, tmp_path: Path, *, citizens: int = 2,
         stack.callback(harness.stop)
         code, second_code = harness.open_service(), harness.second_open_service()
         seeded = harness.seed_citizens(citizens)
-        store, factory = stack.enter_context(backend_for(backend, tmp_path, queues))
-        adapter = harness.adapter()
+        store, bare = stack.enter_context(
+            backend_for(backend, tmp_path, [*at.queues(), *extra_queues]))
+
+        def factory() -> Transport:
+            return engine_transport(bare())
+
         context = Municipality(
-            name="Eksempel kommune", her_id=municipality, vendor=vendor, adapter=adapter,
-            routes=(ServiceRoute(code, code, service),
-                    ServiceRoute(second_code, second_code, second)),
-            portal_her_id=portal_her_id, statuses=statuses)
+            name="Eksempel kommune", her_id=at.municipality, vendor=vendor,
+            adapter=harness.adapter(),
+            routes=(ServiceRoute(code, code, at.service),
+                    ServiceRoute(second_code, second_code, at.second_service)),
+            portal_her_id=at.portal, statuses=statuses)
         engine = Engine(store, [context], factory, settings=EngineSettings(
-            owner=f"test-{municipality}", receive_timeout=0.2, idle_wait=0.05,
+            owner=f"test-{at.municipality}", receive_timeout=0.2, idle_wait=0.05,
             poll_interval=0.2, error_wait=0.2))
-        portal_transport = factory()
-        stack.callback(portal_transport.close)
-        portal = PortalSimulator(portal_transport, portal_her_id=portal_her_id,
-                                 names={municipality: "Eksempel kommune",
-                                        service: "Hjemmesykepleien",
-                                        second: "Praktisk bistand"})
-        here = World(vendor, harness, store, engine, portal, municipality, service, code,
-                     second, second_code, unconfigured, seeded, factory)
+        portal_side = portal_transport(bare())
+        stack.callback(portal_side.close)
+        portal = PortalSimulator(portal_side, portal_her_id=at.portal,
+                                 names={at.municipality: "Eksempel kommune",
+                                        at.service: "Hjemmesykepleien",
+                                        at.second_service: "Praktisk bistand"})
+        here = World(vendor, harness, store, engine, portal, at.municipality, at.service, code,
+                     at.second_service, second_code, at.unconfigured_service, seeded, factory,
+                     bare)
         portal.start()
         stack.callback(portal.stop)
         here.start_engine()

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from digidialog import __version__, log
-from digidialog.cli import demo, epj, messages, mock, operate, proxies
+from digidialog.cli import certs, demo, epj, messages, mock, operate, proxies
 
 # -h as well as --help, on every command (click hands the names down to subcommands).
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__,
@@ -40,6 +40,7 @@ app.command("status")(operate.status)
 app.command("overdue")(operate.overdue)
 app.add_typer(operate.deadletter_app, name="deadletter")
 app.add_typer(proxies.proxy_app, name="proxy")
+app.add_typer(certs.certs_app, name="certs")
 
 
 @app.command()

@@ -8,8 +8,9 @@ bad file has been refused before anything here runs.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from digidialog.adapters import registry
 from digidialog.adapters.contract import EpjAdapter
@@ -17,8 +18,12 @@ from digidialog.daemon.config_models import DaemonConfig, MunicipalityConfig
 from digidialog.daemon.health import Health
 from digidialog.daemon.http import HttpServer
 from digidialog.daemon.metrics import Metrics
+from digidialog.daemon.protection import build_protection
 from digidialog.daemon.runner import Runner
 from digidialog.log import get_logger
+from digidialog.protection.expiry import ExpiryWatch, inventory
+from digidialog.protection.protector import CmsProtection
+from digidialog.protection.transport import ProtectedTransport
 from digidialog.store import Store
 from digidialog.sync.context import Municipality, ServiceRoute
 from digidialog.sync.engine import Engine, EngineSettings
@@ -28,14 +33,29 @@ from digidialog.transport.embedded import EmbeddedTransport
 
 log = get_logger("daemon.app")
 
+CERTIFICATE_CHECK_SECONDS = 3600.0
+"""How often the daemon looks for certificates about to expire (each is logged once a day)."""
+
 
 def open_store(config: DaemonConfig) -> Store:
     """The configured store, migrated to the current schema."""
     return Store.open(config.store.connection_url())
 
 
-def transport_factory(config: DaemonConfig, store: Store) -> Callable[[], Transport]:
-    """Makes one transport per loop (AMQP connections are not shared between threads)."""
+def transport_factory(config: DaemonConfig, store: Store,
+                      protection: CmsProtection | None = None) -> Callable[[], Transport]:
+    """Makes one transport per loop (AMQP connections are not shared between threads).
+
+    With ``protection``, each is a :class:`ProtectedTransport` around the broker's.
+    """
+    broker = broker_factory(config, store)
+    if protection is None:
+        return broker
+    return lambda: ProtectedTransport(broker(), protection)
+
+
+def broker_factory(config: DaemonConfig, store: Store) -> Callable[[], Transport]:
+    """Makes one bare transport to the configured broker (or the store's queues)."""
     portal = config.portal
     if portal.transport == "embedded":
         return lambda: EmbeddedTransport(store)
@@ -77,7 +97,11 @@ class Daemon:
         self.store = store
         self.health = Health()
         self.metrics = Metrics()
-        self.transports = transport_factory(config, store)
+        self.protection = build_protection(config)
+        self.expiry = None if self.protection is None or config.portal.cms is None else \
+            ExpiryWatch(self.protection,
+                        warning=timedelta(days=config.portal.cms.expiry_warning_days))
+        self.transports = transport_factory(config, store, self.protection)
         self.adapters: list[EpjAdapter] = []
         try:
             contexts = []
@@ -92,10 +116,12 @@ class Daemon:
         self.engine = Engine(store, contexts, self.transports, settings=engine_settings,
                              observer=self.metrics)
         self.http = HttpServer.from_config(config.http, health=self.health, metrics=self.metrics)
-        self._probe = self.transports()
+        self._probe = broker_factory(config, store)()
         self.health.add_check("store", store.ping)
         self.health.add_check("broker", self._ping_transport)
         self.metrics.add_refresher(self._refresh_metrics)
+        if self.expiry is not None:
+            self.metrics.add_refresher(self._refresh_certificates)
         for context in contexts:
             endpoint = context.adapter.push_endpoint()
             if endpoint is not None:
@@ -127,6 +153,8 @@ class Daemon:
         runner = Runner(grace=grace, metrics=self.metrics, health=self.health)
         for name, loop in self.engine.loops().items():
             runner.add(name, loop)
+        if self.expiry is not None:
+            runner.add("certificates", self._watch_certificates)
         runner.on_shutdown(self.close)
         self.http.start()
         host, port = self.http.address
@@ -150,6 +178,20 @@ class Daemon:
             self._probe.ping()
         else:
             self.store.ping()
+
+    def _watch_certificates(self, stop: threading.Event) -> None:
+        """Log the certificates that expire soon, now and every hour after."""
+        while self.expiry is not None and not stop.is_set():
+            self.expiry.check()
+            stop.wait(CERTIFICATE_CHECK_SECONDS)
+
+    def _refresh_certificates(self, metrics: Metrics) -> None:
+        if self.expiry is None:
+            return
+        now = datetime.now(UTC)
+        for held in inventory(self.expiry.protection).certificates:
+            metrics.set_certificate(*held.key, expires=held.expires,
+                                    expiring=self.expiry.expiring(held, now))
 
     def _refresh_metrics(self, metrics: Metrics) -> None:
         now = datetime.now(UTC)

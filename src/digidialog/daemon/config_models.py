@@ -4,8 +4,9 @@ Keys and their meaning are fixed by ``daemon.md``; the keys added here are
 ``[store] password`` and ``[portal] username``/``password`` (credentials kept
 out of the URL, so that they can come from the environment), and the vendor
 keys of ``[municipality.epj]`` beyond the common ones, which are kept as the
-adapter's ``options``. Unknown keys are refused everywhere else: a typo must
-not silently fall back to a default.
+adapter's ``options``, and the keys of message protection (``[portal.cms]``,
+``[municipality.cms]``, :mod:`digidialog.daemon.config_cms`). Unknown keys are
+refused everywhere else: a typo must not silently fall back to a default.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from digidialog.adapters.registry import AdapterSettings
+from digidialog.daemon.config_cms import CmsConfig, CmsKeysConfig
 from digidialog.daemon.config_fields import (
     ClockTime,
     Code,
@@ -90,9 +92,10 @@ class PortalConfig(Section):
     url: str | None = Field(default=None, validate_default=True, repr=False)
     address_prefix: str = "/amq/queue/"
     her_id: HerId
-    protection: Literal["none"] = "none"
+    protection: Literal["none", "cms"] = "none"
     username: str | None = None
     password: SecretStr | None = None
+    cms: CmsConfig | None = Field(default=None, validate_default=True)
 
     @field_validator("transport", mode="before")
     @classmethod
@@ -104,10 +107,17 @@ class PortalConfig(Section):
     @field_validator("protection", mode="before")
     @classmethod
     def _protection(cls, value: Any) -> Any:
-        if value == "cms":
-            raise problem('"cms" is not available yet (only "none")')
-        if value != "none":
+        if value not in ("none", "cms"):
             raise problem('one of "none", "cms"')
+        return value
+
+    @field_validator("cms")
+    @classmethod
+    def _cms_with_protection(cls, value: CmsConfig | None,
+                             info: ValidationInfo) -> CmsConfig | None:
+        if value is None and info.data.get("protection") == "cms":
+            raise problem('required with protection = "cms": our keys, the trust store and '
+                          "the party certificate folder")
         return value
 
     @field_validator("url")
@@ -235,6 +245,7 @@ class MunicipalityConfig(Section):
     answer_deadline: Literal["next-working-day"] = "next-working-day"
     proxies: Literal["portal", "register"] = "portal"
     epj: EpjConfig
+    cms: CmsKeysConfig | None = None
     services: tuple[ServiceConfig, ...] = Field(default=(), alias="service")
 
     @field_validator("statuses", mode="before")

@@ -2,7 +2,8 @@
 
 What ``daemon.md`` promises on ``/metrics``: queue depths, vendor lag, overdue
 messages, AppRec errors, dead letters, nightly outcome and duration (plus
-messages in and out, and loop restarts). Every name starts with
+messages in and out, loop restarts, and when the certificates of message
+protection expire). Every name starts with
 ``digidialog_``; labels are municipality HER-ids, queue and state names,
 process names and AppRec codes: never anything about a person.
 
@@ -88,6 +89,16 @@ class Metrics:
         self.loop_restarts = Counter(
             "digidialog_loop_restarts_total", "Loops restarted after they failed.",
             ["loop"], registry=r)
+        self.certificate_expiry = Gauge(
+            "digidialog_certificate_expiry_timestamp_seconds",
+            "When a certificate of message protection expires: owner own (our keys, holder "
+            "their name) or party (holder its HER-id); use signing, encryption or previous "
+            "encryption.", ["owner", "holder", "use"], registry=r)
+        self.certificate_expiring = Gauge(
+            "digidialog_certificate_expiring",
+            "1 when a certificate of message protection expires within the warning period "
+            "(30 days by default) or has expired, else 0.", ["owner", "holder", "use"],
+            registry=r)
         self.refresh_errors = Counter(
             "digidialog_metrics_refresh_errors_total",
             "Refreshers that failed while /metrics was scraped (the gauges kept old values).",
@@ -142,6 +153,12 @@ class Metrics:
     def set_overdue(self, municipality: str, count: int) -> None:
         """Citizen messages of a municipality past their deadline."""
         self.overdue_messages.labels(municipality).set(count)
+
+    def set_certificate(self, owner: str, holder: str, use: str, *, expires: datetime,
+                        expiring: bool) -> None:
+        """A certificate of message protection: when it expires, and whether that is soon."""
+        self.certificate_expiry.labels(owner, holder, use).set(expires.timestamp())
+        self.certificate_expiring.labels(owner, holder, use).set(1 if expiring else 0)
 
     def set_vendor_checkpoint(self, municipality: str, at: datetime | None) -> None:
         """When the municipality's EPJ change feed last advanced (None: never)."""

@@ -30,6 +30,7 @@ from digidialog.errors import (
 from digidialog.helsenorge import Function, Party, PortalMessage, decode
 from digidialog.helsenorge.roles import NOT_RECEIVED_APPREC, received_by_municipality, refusal_route
 from digidialog.log import get_logger
+from digidialog.protection import protection_failure
 from digidialog.store import Store, WorkItem
 from digidialog.sync import jobs, outgoing
 from digidialog.sync.access import (
@@ -86,6 +87,8 @@ class InboundHandler:
 
     def handle(self, item: WorkItem, owner: str) -> None:
         """Act on one stored message; raises a retriable error to try again later."""
+        if self._unprotectable(item, owner):
+            return
         try:
             message = decode(_readable(item))
         except RejectedInput as error:
@@ -110,6 +113,32 @@ class InboundHandler:
                  function=message.function.value)
 
     # ------------------------------------------------------------ unusable input
+
+    def _unprotectable(self, item: WorkItem, owner: str) -> bool:
+        """A message the protection layer could not open: reported to its sender, and parked.
+
+        Its meta carries the marker of :class:`~digidialog.protection.transport.ProtectedTransport`
+        (the errorCondition and why); it is never decoded or processed. Retried from the dead
+        letters, it is parked again: the sender, told by the report, sends it anew.
+        """
+        failure = protection_failure(item.meta)
+        if failure is None:
+            return False
+        condition, description = failure
+        sender = item.meta.get("from_her_id")
+        with self.store.transaction() as conn:
+            if sender:
+                jobs.enqueue_error_report(
+                    self.store, conn, municipality=self.m.her_id, key=f"error:{item.key}",
+                    sender_her_id=sender, subject=item.meta.get("subject"),
+                    condition=condition, description=description,
+                    original_message_id=item.meta.get("message_id"))
+            self.store.inbox.park(item.id, owner, conn=conn, reason=(
+                f"{condition}: {description}" if sender
+                else f"{condition} (no fromHerId to report to): {description}"))
+        log.warning("unprotectable portal message reported and parked", condition=condition,
+                    amqp_message_id=item.meta.get("message_id"), reported=bool(sender))
+        return True
 
     def _unusable(self, item: WorkItem, error: RejectedInput, owner: str) -> None:
         # A process (or a function in one) we do not serve has no agreement to answer it

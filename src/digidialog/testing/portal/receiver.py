@@ -4,7 +4,9 @@ Everything arriving on ``<portal>_async`` is decoded and held to the rules of
 :mod:`.checks`; what breaks one is recorded as a :class:`Violation`, never
 raised, so a test sees every problem of a run at once. A message asking for an
 AppRec gets one, as the :class:`ReceiptPolicy` says. ``<portal>_error`` holds
-the engine's reports about messages it could not read.
+the engine's reports about messages it could not read. Over a
+:class:`~digidialog.protection.transport.ProtectedTransport`, a message that
+could not be decrypted or verified is a violation (rule ``protection``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from digidialog.errors import RejectedInput, RetriableError
 from digidialog.helsenorge import decode
 from digidialog.helsenorge.message import Function, Party, PortalMessage
 from digidialog.log import get_logger
+from digidialog.protection import PROTECTION_ERROR, PROTECTION_ERROR_DESCRIPTION
 from digidialog.transport.base import Delivery, Envelope, Transport, async_queue, error_queue
 
 from . import build
@@ -134,6 +137,12 @@ class Receiver:
         ``request`` is set for the answer to a synchronous request. Returns the
         record, or ``None`` when the bytes could not be decoded (a violation).
         """
+        condition = envelope.properties.get(PROTECTION_ERROR)
+        if condition:  # a ProtectedTransport could not open it: what came is not what was sent
+            self._violate("protection", f"{condition}: "
+                          f"{envelope.properties.get(PROTECTION_ERROR_DESCRIPTION, '')}",
+                          queue, envelope)
+            return None
         try:
             message = decode(envelope.body)
         except RejectedInput as error:
