@@ -28,6 +28,7 @@ from digidialog.sync.follower import follow_once
 from digidialog.sync.inbound import InboundHandler, utc_now
 from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.sync.receiver import receive_one
+from digidialog.sync.responder import SyncResponder
 from digidialog.sync.retry import RetryPolicy
 from digidialog.sync.window import StoreRoster
 from digidialog.sync.worker import OutboxWorker
@@ -68,6 +69,8 @@ class _Lane:
                                       observer=observer)
         self.worker = OutboxWorker(store, municipality, self.directory, transport, clock=clock,
                                    policy=policy, observer=observer)
+        self.responder = SyncResponder(store, municipality, transport, clock=clock,
+                                       observer=observer)
 
 
 class Engine:
@@ -105,6 +108,8 @@ class Engine:
             if lane is None:
                 lane = self._lane(municipality, self._step_transport)
                 self._step_lanes[municipality.her_id] = lane
+            while lane.responder.answer_one(timeout=0.0):
+                moved = True
             while receive_one(self._step_transport, self.store, municipality=municipality.her_id,
                               queue=async_queue(municipality.her_id), timeout=0.0,
                               observer=self.observer):
@@ -123,10 +128,11 @@ class Engine:
     # ------------------------------------------------------------ loops for a daemon
 
     def loops(self) -> dict[str, Loop]:
-        """Named loops for a daemon's runner: three per municipality."""
+        """Named loops for a daemon's runner: four per municipality."""
         named: dict[str, Loop] = {}
         for municipality in self.municipalities:
             her_id = municipality.her_id
+            named[f"answer:{her_id}"] = self._answer_loop(municipality)
             named[f"receive:{her_id}"] = self._receive_loop(municipality)
             named[f"work:{her_id}"] = self._work_loop(municipality)
             named[f"follow:{her_id}"] = self._follow_loop(municipality)
@@ -141,6 +147,20 @@ class Engine:
                         transport, self.store, municipality=municipality.her_id,
                         queue=async_queue(municipality.her_id),
                         timeout=self.settings.receive_timeout, observer=self.observer))
+            finally:
+                transport.close()
+        return loop
+
+    def _answer_loop(self, municipality: Municipality) -> Loop:
+        """Synchronous requests, on their own transport: the portal waits for each answer."""
+        def loop(stop: threading.Event) -> None:
+            transport = self.transport_factory()
+            responder = SyncResponder(self.store, municipality, transport, clock=self.clock,
+                                      observer=self.observer)
+            try:
+                while not stop.is_set():
+                    self._guarded(stop, lambda: responder.answer_one(
+                        timeout=self.settings.receive_timeout))
             finally:
                 transport.close()
         return loop
