@@ -54,6 +54,10 @@ class EngineSettings:
     poll_interval: float = 2.0
     error_wait: float = 2.0
     batch: int = 20
+    answer_loops: int = 2
+    """Loops answering synchronous requests per municipality, each on its own connection:
+    competing consumers on ``<her_id>_sync``, so that one answer waiting for the broker or
+    the database does not hold up the next (the portal waits for each)."""
 
 
 class _Lane:
@@ -128,11 +132,14 @@ class Engine:
     # ------------------------------------------------------------ loops for a daemon
 
     def loops(self) -> dict[str, Loop]:
-        """Named loops for a daemon's runner: four per municipality."""
+        """Named loops for a daemon's runner per municipality: answer (``answer_loops`` of
+        them), receive, work and follow."""
         named: dict[str, Loop] = {}
         for municipality in self.municipalities:
             her_id = municipality.her_id
-            named[f"answer:{her_id}"] = self._answer_loop(municipality)
+            for number in range(1, self.settings.answer_loops + 1):
+                suffix = "" if number == 1 else f":{number}"
+                named[f"answer:{her_id}{suffix}"] = self._answer_loop(municipality)
             named[f"receive:{her_id}"] = self._receive_loop(municipality)
             named[f"work:{her_id}"] = self._work_loop(municipality)
             named[f"follow:{her_id}"] = self._follow_loop(municipality)

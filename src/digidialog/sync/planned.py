@@ -128,6 +128,39 @@ def _answer(request: PortalMessage, sender: Party, at: datetime, **fields: objec
     })
 
 
+class RosterSnapshot(RosterView):
+    """The roster as one request sees it: each table read once, however often it is asked.
+
+    A request asks about every configured service; :class:`RosterView` would
+    read the roster again for each question, and on PostgreSQL each read is a
+    few round trips the portal waits for.
+    """
+
+    def __init__(self, store: Store, municipality: str, citizen_id: str) -> None:
+        super().__init__(store, municipality)
+        self.citizen_id = citizen_id
+        self.services = store.roster.services(municipality)
+        self._received: set[str] | None = None
+
+    def is_open(self, code: str) -> bool:
+        """Open when last listed."""
+        service = self.services.get(code)
+        return service is not None and service.open_for_dialog
+
+    def receives(self, citizen_id: str, code: str) -> bool:
+        """A recipient when last listed."""
+        if citizen_id != self.citizen_id:
+            return super().receives(citizen_id, code)
+        if self._received is None:
+            self._received = self.store.roster.services_of(self.municipality, citizen_id)
+        return code in self._received
+
+    def name(self, code: str) -> str | None:
+        """The service's name as the EPJ lists it."""
+        service = self.services.get(code)
+        return service.name if service is not None and service.name else None
+
+
 class PlannedAppointments:
     """Answers HentPlanlagteTimer for one municipality from the store."""
 
@@ -136,7 +169,8 @@ class PlannedAppointments:
         self.store = store
         self.m = municipality
         self.clock = clock
-        self.view = RosterView(store, municipality.her_id)
+        # Citizens whose window was read: a read is never undone, so asking again is waste.
+        self._read: set[str] = set()
 
     def answer(self, request: PortalMessage) -> Answer:
         """The answer to ``request``, a decoded HBT addressed to this municipality."""
@@ -144,11 +178,10 @@ class PlannedAppointments:
         patient = request.patient
         if patient is None:  # the codec's profile requires it; kept for the type checker
             raise ValueError("HentPlanlagteTimer without a Patient")
+        view = RosterSnapshot(self.store, self.m.her_id, patient.id)
         named = _service_her_id(request, self.m.her_id)
         route = self.m.route_to(named) if named is not None else None
-        names = {code: service.name for code, service in
-                 self.store.roster.services(self.m.her_id).items()}
-        sender = reply_party(self.m, route, names.get(route.vendor_code) if route else None)
+        sender = reply_party(self.m, route, view.name(route.vendor_code) if route else None)
         relative = request.on_behalf_of.to_person() if request.on_behalf_of else None
         refusal = proxy_refusal(self.store, self.m.her_id, patient.id, relative,
                                 Action.VIEW_APPOINTMENTS, now,
@@ -156,15 +189,16 @@ class PlannedAppointments:
         if refusal is None and named is not None:
             refusal = (Refusal(REFUSED, UNKNOWN_SERVICE_TEXT, "unknown service")
                        if route is None else
-                       service_refusal(self.view, patient.id, route.vendor_code))
+                       service_refusal(view, patient.id, route.vendor_code))
         if refusal is not None:
             return Answer(synchronous_refusal(request, sender, refusal, now), refusal.reason)
         routes = [route] if route is not None else [
             r for r in self.m.routes
-            if self.view.is_open(r.vendor_code) and self.view.receives(patient.id, r.vendor_code)]
+            if view.is_open(r.vendor_code) and view.receives(patient.id, r.vendor_code)]
         if routes:
             self._read_first(patient.id)
-        shown = self.visits(patient.id, routes, names, now)
+        shown = self.visits(patient.id, routes, {
+            code: service.name for code, service in view.services.items()}, now)
         return Answer(planned_reply(request, sender, shown, now),
                       "shown" if shown else "none", len(shown))
 
@@ -192,7 +226,10 @@ class PlannedAppointments:
 
     def _read_first(self, citizen_id: str) -> None:
         """A citizen never read from the EPJ gets a read job (keyed: added once)."""
+        if citizen_id in self._read:
+            return
         if self.store.appointments.window_read(self.m.her_id, citizen_id) is not None:
+            self._read.add(citizen_id)
             return
         with self.store.transaction() as conn:
             jobs.enqueue_first_read(self.store, conn, municipality=self.m.her_id,

@@ -239,11 +239,10 @@ class BrokerConnection:
         link.close()
         session = link.session
         session.close()
-        try:
+        # A lost connection is found by the next call; a slow broker is waited out.
+        with contextlib.suppress(Timeout, ConnectionException):
             self.wait(lambda: _closed_remotely(session), "ending a session",
                       timeout=min(self.timeout, 1.0))
-        except (Timeout, ConnectionException):
-            pass  # a lost connection is found by the next call; a slow broker is waited out
 
     def close(self) -> None:
         """Close the connection (briefly waiting for the broker), then free everything.
