@@ -27,11 +27,13 @@ from digidialog.domain import (
     ProxyScope,
     Relation,
 )
-from digidialog.helsenorge import Function, PortalMessage
+from digidialog.helsenorge import Function, PortalMessage, decode, encode
 from digidialog.helsenorge.message import Representative
 from digidialog.sync.access import CLOSED_TEXT
 from digidialog.sync.planned import LOCATION, SHOWABLE
 from digidialog.sync.window import window_around
+from digidialog.testing.portal import build
+from digidialog.transport import Envelope, sync_queue, syncreply_queue
 from tests.engine.planned_world import NAME, PlannedWorld, planned_world
 from tests.engine.world import eventually
 
@@ -197,3 +199,27 @@ def test_the_citizen_sees_the_visits_the_configuration_shows(
         assert received.answer is None and not received.message.ack  # no AppRec, none asked
     world.portal.assert_no_violations()
     assert world.portal.received(function=Function.RECEIPT) == []
+
+
+def test_a_step_of_the_engine_answers_what_waits_on_the_sync_queue(tmp_path: Path) -> None:
+    """Run-once modes (tests, the demo) answer synchronous requests too: one step drains
+    ``M_sync``, answering each on its reply-to."""
+    with planned_world("gerica", "embedded", tmp_path, statuses=("assigned",)) as world:
+        world.stop_engine()
+        world.portal.stop()
+        transport = world.engine.transport_factory()
+        portal = world.municipality.portal_her_id
+        request = build.planned_appointments_request(
+            build.portal_party(portal, "100001"),
+            build.municipal_party(world.municipality.her_id, None), world.citizens[1],
+            world.now)
+        sent = Envelope(body=encode(request), subject=request.process, from_her_id=portal,
+                        to_her_id=world.municipality.her_id, reply_to=syncreply_queue(portal))
+        transport.send(sync_queue(world.municipality.her_id), sent)
+        assert world.engine.step()
+        reply = transport.receive(syncreply_queue(portal), timeout=0)
+        assert reply is not None and reply.envelope.correlation_id == sent.message_id
+        reply.accept()
+        assert decode(reply.envelope.body).code == "02"
+        assert transport.receive(sync_queue(world.municipality.her_id), timeout=0) is None
+        transport.close()

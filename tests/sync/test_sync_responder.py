@@ -233,6 +233,26 @@ def test_a_fault_of_ours_is_answered_31_and_the_responder_goes_on(
     assert decode(take(broker, REPLY_QUEUE).body).code == "01"
 
 
+def test_a_request_no_answer_can_be_made_for_is_settled_and_the_next_answered(
+        store: Store, broker: MemoryBroker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even the 31 fails: logged, settled (no poison message), and the loop goes on."""
+    transport = broker.connect()
+    answering = responder(store, transport)
+
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("a bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(answering.planned, "visits", broken)
+        patch.setattr(answering.planned, "general_error", broken)
+        broker.connect().send(sync_queue(MUNICIPALITY), envelope(encode(request_message())))
+        assert answering.answer_one(timeout=0)
+    assert broker.depth(sync_queue(MUNICIPALITY)) == 0 and broker.depth(REPLY_QUEUE) == 0
+    broker.connect().send(sync_queue(MUNICIPALITY), envelope(encode(request_message())))
+    assert answering.answer_one(timeout=0)
+    assert decode(take(broker, REPLY_QUEUE).body).code == "01"
+
+
 def test_an_answer_that_cannot_be_sent_hands_the_request_back(store: Store,
                                                                broker: MemoryBroker) -> None:
     """The broker refuses the answer: the request goes back on the queue (settled only after

@@ -97,7 +97,8 @@ class SyncResponder:
         """Answer at most one request from the sync queue; ``True`` if one arrived.
 
         Raises :class:`~digidialog.errors.RetriableError` when the answer could
-        not be sent; the request is then handed back to the broker.
+        not be sent; the request is then handed back to the broker. A request
+        for which not even a ``31`` can be made is logged and settled.
         """
         delivery = self.transport.receive(self.queue, timeout=timeout)
         if delivery is None:
@@ -107,6 +108,9 @@ class SyncResponder:
         except RetriableError:
             delivery.release()
             raise
+        except Exception as error:  # one request never stops the loop, whatever it holds
+            log.error("synchronous request dropped: no answer could be made",
+                      reason=type(error).__name__, amqp_message_id=delivery.envelope.message_id)
         delivery.accept()
         return True
 
