@@ -151,7 +151,7 @@ class SyncResponder:
                  ms=round((time.perf_counter() - started) * 1000, 2))
 
     def _answer(self, request: PortalMessage) -> tuple[Answer, bytes]:
-        """The answer and its bytes; ``31`` when it cannot be made (never raises)."""
+        """The answer and its bytes; ``31`` when the answer cannot be made."""
         try:
             answer = self.planned.answer(request)
             return answer, encode(answer.message)
