@@ -319,7 +319,7 @@ def measure(*, quick: bool) -> Report:
 
 
 ECHO = "bare echo (one connection, canned answer)"
-ENGINE = "engine (answer loops, from the store)"
+ENGINE = "engine (from the store)"
 HEADERS = ("Responder", "Concurrency", "Requests", "Answer", "p50", "p99", "p99 vs echo",
            "Target", "Result")
 STAGE_HEADERS = ("Part of one answer", "Per request", "CPU", "SQL statements")
@@ -348,7 +348,7 @@ def rows(report: Report) -> list[list[str]]:
         made += [
             [echo.responder, concurrency, f"{len(echo.samples):,}", size, _ms(echo.p50),
              _ms(echo.p99), "1.00x", "", ""],
-            [f"{engine.responder} x{report.answer_loops}", concurrency,
+            [f"{engine.responder}, answer loops: {report.answer_loops}", concurrency,
              f"{len(engine.samples):,}", size, _ms(engine.p50), _ms(engine.p99),
              f"{factor:.2f}x", *verdict],
         ]

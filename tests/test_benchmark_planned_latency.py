@@ -49,5 +49,5 @@ def test_the_section_measures_echo_and_engine_on_one_broker() -> None:
     assert [len(run.samples) for run in report.runs] == [5, 5, 2 * CONCURRENCY, CONCURRENCY]
     assert set(report.stages) == set(STAGES)
     text = render(report)
-    assert text.count("bare echo") == 2 and text.count("engine (answer loops") == 2
+    assert text.count("bare echo") == 2 and text.count("engine (from the store)") == 2
     assert rows(report)[-1][-1] in ("PASS", "FAIL")
