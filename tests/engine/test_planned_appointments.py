@@ -13,6 +13,7 @@ against the official national schemas.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,6 +35,7 @@ from digidialog.sync.planned import LOCATION, SHOWABLE
 from digidialog.sync.window import window_around
 from digidialog.testing.portal import build
 from digidialog.transport import Envelope, sync_queue, syncreply_queue
+from tests import hostile
 from tests.engine.planned_world import NAME, PlannedWorld, planned_world
 from tests.engine.world import eventually
 
@@ -223,3 +225,33 @@ def test_a_step_of_the_engine_answers_what_waits_on_the_sync_queue(tmp_path: Pat
         assert decode(reply.envelope.body).code == "02"
         assert transport.receive(sync_queue(world.municipality.her_id), timeout=0) is None
         transport.close()
+
+
+HOSTILE = ("xxe-local-file", "billion-laughs", "nesting-300-deep", "truncated-in-half",
+           "binary-blob", "empty-document", "msg-id-not-uuid")
+
+
+@pytest.mark.parametrize("backend", ["embedded",
+                                     pytest.param("production", marks=pytest.mark.services)])
+def test_hostile_requests_on_the_sync_queue_are_reported_and_answering_goes_on(
+        backend: str, tmp_path: Path) -> None:
+    """Hostile bytes on ``M_sync`` are reported on the portal's error queue (never echoed,
+    no local file read), and the next HentPlanlagteTimer is answered as usual."""
+    statuses = CONFIGURATIONS["bergen"][0]
+    with planned_world("gerica", backend, tmp_path, statuses=statuses) as world:
+        workspace = hostile.make_workspace(tmp_path)
+        municipality = world.municipality.her_id
+        for case in (c for c in hostile.CASES if c.id in HOSTILE):
+            world.portal.send_raw(municipality, case.build(workspace),
+                                  queue=sync_queue(municipality),
+                                  subject="DIALOG_INNBYGGER_TIMERESERVASJON")
+        reports = world.portal.wait_for_errors(len(HOSTILE), timeout=30)
+        assert {r.condition for r in reports} <= {"transport:not-well-formed-xml",
+                                                  "transport:invalid-field-value"}
+        assert all(hostile.SECRET_MARKER not in (r.description or "") for r in reports)
+        assert all(r.envelope.body == b"" for r in reports)
+        answer = ask(world, None, world.citizens[0])
+        assert answer.function is Function.PLANNED_APPOINTMENTS_REPLY
+        running = {t.name for t in threading.enumerate() if t.is_alive()}
+        assert set(world.engine.loops()) <= running
+        world.portal.assert_no_violations()
