@@ -1,9 +1,12 @@
 """``python -m benchmarks [--quick] [--repeat N]``: measure and print the tables.
 
-The codecs, message protection (CMS), the vendor adapters and the engine's
+The codecs, message protection (CMS), the vendor adapters, the engine's
 throughput (the engine needs PostgreSQL and RabbitMQ for its main row; without
-them it measures the embedded backend alone and says why). ``--codecs-only``
-skips all but the codecs, ``--no-engine`` skips the engine.
+them it measures the embedded backend alone and says why), visits done to
+their MOA per vendor, and HentPlanlagteTimer's latency (over RabbitMQ only;
+without the servers it says why). ``--codecs-only`` skips all but the codecs,
+``--no-engine`` skips the engine, the visits and HentPlanlagteTimer,
+``--no-planned`` HentPlanlagteTimer alone.
 
 The exit status is 0 whether or not a target is met: this is a report, and
 FAIL is printed where a target is missed. ``--quick`` measures briefly, for a
@@ -20,7 +23,13 @@ from dataclasses import replace
 
 from lxml import etree
 
-from benchmarks import engine_throughput, protection_rates, vendors, visit_latency
+from benchmarks import (
+    engine_throughput,
+    planned_latency,
+    protection_rates,
+    vendors,
+    visit_latency,
+)
 from benchmarks.codec_rates import (
     FULL,
     QUICK,
@@ -148,7 +157,7 @@ def render(
 
 
 def run(settings: Settings, *, include_vendors: bool = True,
-        include_engine: bool = False) -> str:
+        include_engine: bool = False, include_planned: bool = False) -> str:
     """Build the fixtures, measure everything asked for and return the report."""
     cases = build_cases()
     rates, costs = measure(cases, settings)
@@ -160,6 +169,9 @@ def run(settings: Settings, *, include_vendors: bool = True,
     if include_engine:
         report += "\n\n" + render_engine(engine_throughput.measure(quick=settings == QUICK))
         report += "\n\n" + render_visits(*visit_latency.measure(quick=settings == QUICK))
+    if include_planned:
+        report += "\n\n" + planned_latency.render(
+            planned_latency.measure(quick=settings == QUICK))
     return report
 
 
@@ -238,7 +250,11 @@ def parse_settings(argv: Sequence[str]) -> Settings:
         "--codecs-only", action="store_true", help="skip the vendor adapters' measurements"
     )
     parser.add_argument(
-        "--no-engine", action="store_true", help="skip the engine's throughput"
+        "--no-engine", action="store_true",
+        help="skip the engine's throughput and HentPlanlagteTimer's latency"
+    )
+    parser.add_argument(
+        "--no-planned", action="store_true", help="skip HentPlanlagteTimer's latency"
     )
     parser.add_argument(
         "--repeat",
@@ -260,10 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     include_vendors = "--codecs-only" not in arguments
     include_engine = include_vendors and "--no-engine" not in arguments
+    include_planned = include_engine and "--no-planned" not in arguments
     if include_engine:
         log.configure()  # the engine logs as the daemon does (its runs send it into the void)
     print(run(parse_settings(arguments), include_vendors=include_vendors,
-              include_engine=include_engine))
+              include_engine=include_engine, include_planned=include_planned))
     return 0
 
 

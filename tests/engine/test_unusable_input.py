@@ -31,8 +31,10 @@ from tests.engine.addressing import addressed
 from tests.engine.conftest import BACKENDS
 from tests.engine.world import World, eventually, unique_her_id, world
 
-ANSWER_SECONDS = 2.0
-"""How long a refusal may take, from the moment its message is on the queue..."""
+ANSWER_SECONDS = 6.0
+"""How long a refusal may take, from the moment its message is on the queue, on a machine
+as busy as CI's (a bound that catches a stall, not a speed target: what a refusal takes is
+measured and reported in docs/reliability.md) ..."""
 SECONDS_PER_MB = 0.04
 """... and how much longer for each megabyte the transports and the store must move: a
 50 MB document is written, leased and read back several times before it is refused."""

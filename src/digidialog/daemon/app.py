@@ -27,7 +27,13 @@ from digidialog.protection.transport import ProtectedTransport
 from digidialog.store import Store
 from digidialog.sync.context import Municipality, ServiceRoute
 from digidialog.sync.engine import Engine, EngineSettings
-from digidialog.transport import Transport, async_queue, error_queue, sync_queue
+from digidialog.transport import (
+    Transport,
+    async_queue,
+    error_queue,
+    sync_queue,
+    syncreply_queue,
+)
 from digidialog.transport.amqp import AmqpTransport
 from digidialog.transport.embedded import EmbeddedTransport
 
@@ -67,7 +73,8 @@ def broker_factory(config: DaemonConfig, store: Store) -> Callable[[], Transport
 
 def queues_of(config: DaemonConfig) -> list[str]:
     """Every queue the daemon receives from or sends to on its own account."""
-    names = [async_queue(config.portal.her_id), error_queue(config.portal.her_id)]
+    names = [async_queue(config.portal.her_id), error_queue(config.portal.her_id),
+             syncreply_queue(config.portal.her_id)]
     for municipality in config.municipalities:
         names += [async_queue(municipality.her_id), sync_queue(municipality.her_id),
                   error_queue(municipality.her_id)]

@@ -30,6 +30,7 @@ from digidialog.sync.follower import follow_once
 from digidialog.sync.inbound import InboundHandler, utc_now
 from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.sync.receiver import receive_one
+from digidialog.sync.responder import SyncResponder
 from digidialog.sync.retry import RetryPolicy
 from digidialog.sync.window import StoreRoster
 from digidialog.sync.worker import OutboxWorker
@@ -57,6 +58,11 @@ class EngineSettings:
     """How often the events an EPJ pushed (kept by its adapter, locally) are read."""
     error_wait: float = 2.0
     batch: int = 20
+    answer_loops: int = 1
+    """Loops answering synchronous requests per municipality, each on its own connection
+    (competing consumers on ``<her_id>_sync``). More let one answer wait for the broker or
+    the database while another is made; measured at 50 concurrent requests, a second or
+    third loop gained nothing in one process (the answers are bound by its CPU)."""
 
 
 class _Lane:
@@ -72,6 +78,8 @@ class _Lane:
                                       observer=observer)
         self.worker = OutboxWorker(store, municipality, self.directory, transport, clock=clock,
                                    policy=policy, observer=observer)
+        self.responder = SyncResponder(store, municipality, transport, clock=clock,
+                                       observer=observer)
 
 
 class Engine:
@@ -109,6 +117,8 @@ class Engine:
             if lane is None:
                 lane = self._lane(municipality, self._step_transport)
                 self._step_lanes[municipality.her_id] = lane
+            while lane.responder.answer_one(timeout=0.0):
+                moved = True
             while receive_one(self._step_transport, self.store, municipality=municipality.her_id,
                               queue=async_queue(municipality.her_id), timeout=0.0,
                               observer=self.observer):
@@ -127,10 +137,14 @@ class Engine:
     # ------------------------------------------------------------ loops for a daemon
 
     def loops(self) -> dict[str, Loop]:
-        """Named loops for a daemon's runner: three per municipality."""
+        """Named loops for a daemon's runner per municipality: answer (``answer_loops`` of
+        them), receive, work and follow."""
         named: dict[str, Loop] = {}
         for municipality in self.municipalities:
             her_id = municipality.her_id
+            for number in range(1, self.settings.answer_loops + 1):
+                suffix = "" if number == 1 else f":{number}"
+                named[f"answer:{her_id}{suffix}"] = self._answer_loop(municipality)
             # The loops that bring work in wake the one that does it, rather than leave it
             # to notice on its next idle check.
             wake = threading.Event()
@@ -149,6 +163,20 @@ class Engine:
                             queue=async_queue(municipality.her_id),
                             timeout=self.settings.receive_timeout, observer=self.observer)):
                         wake.set()
+            finally:
+                transport.close()
+        return loop
+
+    def _answer_loop(self, municipality: Municipality) -> Loop:
+        """Synchronous requests, on their own transport: the portal waits for each answer."""
+        def loop(stop: threading.Event) -> None:
+            transport = self.transport_factory()
+            responder = SyncResponder(self.store, municipality, transport, clock=self.clock,
+                                      observer=self.observer)
+            try:
+                while not stop.is_set():
+                    self._guarded(stop, lambda: responder.answer_one(
+                        timeout=self.settings.receive_timeout))
             finally:
                 transport.close()
         return loop

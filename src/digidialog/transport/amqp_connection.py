@@ -227,15 +227,22 @@ class BrokerConnection:
         return int(outcome), getattr(condition, "name", None)
 
     def close_link(self, link: Any) -> None:
-        """Detach ``link`` and end its session, without waiting for the broker."""
+        """Detach ``link`` and end its session; wait briefly for the broker to end it too.
+
+        Until the broker has answered the END, its channel number is not free:
+        proton would give the next session the same number, and RabbitMQ 3.10's
+        AMQP 1.0 plugin refuses a BEGIN on a channel it is still ending ("no
+        such channel"), which loses the connection. A broker that does not
+        answer within a second costs that second, nothing more.
+        """
         self._events.arrived.pop(link.name, None)
         link.close()
-        link.session.close()
-        self._container.timeout = 0
-        try:
-            self._container.process()
-        finally:
-            self._container.timeout = self.timeout
+        session = link.session
+        session.close()
+        # A lost connection is found by the next call; a slow broker is waited out.
+        with contextlib.suppress(Timeout, ConnectionException):
+            self.wait(lambda: _closed_remotely(session), "ending a session",
+                      timeout=min(self.timeout, 1.0))
 
     def close(self) -> None:
         """Close the connection (briefly waiting for the broker), then free everything.

@@ -235,10 +235,13 @@ class PortalSimulator(Queries):
     # ------------------------------------------------------------ synchronous
 
     def planned_appointments(
-        self, municipality: str, service: str, citizen: CitizenLike, *,
+        self, municipality: str, service: str | None, citizen: CitizenLike, *,
         on_behalf_of: Representative | None = None, timeout: float | None = None,
     ) -> PortalMessage | None:
         """HentPlanlagteTimer on ``<municipality>_sync``; the decoded answer, or ``None``.
+
+        ``service`` is the level-2 HER-id asked; ``None`` asks the municipality
+        for every service.
 
         ``None`` when nothing answered within ``timeout`` (``sync_timeout``, 8 s,
         by default) or the answer could not be decoded (then a violation says why).
