@@ -154,6 +154,14 @@ class Daemon:
 
     def run(self, *, grace: float = 30.0) -> int:
         """Serve until SIGTERM or SIGINT; the exit status."""
+        return self.runner(grace=grace).run()
+
+    def runner(self, *, grace: float = 30.0) -> Runner:
+        """Start serving HTTP and return the runner of every loop, not yet running.
+
+        ``runner.run()`` serves until SIGTERM or SIGINT (or ``runner.stop()``, from
+        another thread: the demo runs the daemon so), then closes the daemon.
+        """
         declared = self.prepare_queues()
         if declared:
             log.info("broker queues declared", queues=declared)
@@ -167,7 +175,7 @@ class Daemon:
         host, port = self.http.address
         log.info("daemon started", municipalities=[m.her_id for m in self.config.municipalities],
                  listen=f"{host}:{port}", owner=self.engine.owner)
-        return runner.run()
+        return runner
 
     def close(self) -> None:
         """Stop serving HTTP, close the adapters, the transports and the store."""
