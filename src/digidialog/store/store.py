@@ -33,6 +33,7 @@ from digidialog.store.citizens import Citizens, SeenEvents
 from digidialog.store.database import Clock, Database, create_store_engine, utc_now
 from digidialog.store.deadletters import DeadLetters
 from digidialog.store.errors import translate_errors
+from digidialog.store.nightly import NightlyStore
 from digidialog.store.receipts import AwaitedReceipts
 from digidialog.store.roster import Roster
 from digidialog.store.threads import Links, Threads
@@ -58,6 +59,7 @@ class Store:
         self.appointments = Appointments(self.db)
         self.cancellations = Cancellations(self.db)
         self.roster = Roster(self.db)
+        self.nightly = NightlyStore(self.db)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, clock: Clock = utc_now,

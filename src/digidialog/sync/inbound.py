@@ -34,6 +34,7 @@ from digidialog.sync import jobs, outgoing
 from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
 from digidialog.sync.header import Header, peek_header
+from digidialog.sync.nightly.replies import StatusReplies
 from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.xml.safe import MAX_DOCUMENT_BYTES
 
@@ -69,6 +70,7 @@ class InboundHandler:
             Function.CITIZEN_MESSAGE: self._citizen_message,
             Function.CITIZEN_REPLY: self._citizen_message,
             Function.DIGITAL_STATUS_CHANGE: self._digital_status,
+            Function.DIGITAL_STATUS_REPLY: StatusReplies(store, municipality, clock).handle,
         }
 
     def handle(self, item: WorkItem, owner: str) -> None:
@@ -243,7 +245,6 @@ def present(value: _T | None, what: str) -> _T:
 
 _NOT_SERVED_YET = frozenset({
     Function.CANCELLATION_REQUEST, Function.PLANNED_APPOINTMENTS_REQUEST,
-    Function.DIGITAL_STATUS_REPLY,
 })
 
 

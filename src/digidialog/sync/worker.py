@@ -21,6 +21,7 @@ from digidialog.sync import jobs
 from digidialog.sync.attempt import attempt
 from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
+from digidialog.sync.nightly.replies import EPJ_STATUS_BATCH, push_statuses
 from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.sync.retry import RetryPolicy
 from digidialog.sync.staff import StaffMessageRouter
@@ -50,6 +51,7 @@ class OutboxWorker:
             jobs.EPJ_DELIVER: self._deliver,
             jobs.EPJ_DIGITAL_STATUS: self._digital_status,
             jobs.EPJ_EVENT: self._event,
+            EPJ_STATUS_BATCH: push_statuses(store, municipality),
         }
 
     def run_once(self, owner: str, *, limit: int = 20,
