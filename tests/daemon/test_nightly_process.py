@@ -28,7 +28,6 @@ from digidialog.testing.portal import PortalSimulator
 from digidialog.testing.portal.build import digital_status_reply
 from digidialog.transport import async_queue, error_queue
 from digidialog.transport.amqp import AmqpTransport
-from digidialog.transport.embedded import EmbeddedTransport
 from tests.daemon.daemon_process import config_text, running_daemon
 from tests.daemon.test_daemon_process import backend, cli, get, portal_transport
 from tests.engine.world import eventually, unique_her_id
@@ -44,6 +43,16 @@ def gerica() -> Iterator[ConformanceHarness]:
     harness = mocks.start("gerica", seed_citizens=0)
     yield harness
     harness.stop()
+
+
+def declare(backend: dict[str, str], municipality: str, portal_her_id: str) -> None:
+    """On the broker, the queues both sides use (the daemon declares its own later)."""
+    if backend["transport"] != "amqp":
+        return
+    declaring = AmqpTransport(backend["amqp_url"])
+    declaring.declare_queues([async_queue(municipality), async_queue(portal_her_id),
+                              error_queue(municipality), error_queue(portal_her_id)])
+    declaring.close()
 
 
 def nightly_config(harness: ConformanceHarness, path: Path, *, store_url: str,
@@ -71,11 +80,7 @@ def test_the_daemon_runs_the_nightly_job_at_its_time(
                             service=service, portal_her_id=portal_her_id, nightly=at,
                             transport=backend["transport"], amqp_url=backend.get("amqp_url"))
     active, inactive = gerica.seed_citizens(2)
-    if backend["transport"] == "amqp":  # the SDAB goes before the daemon declares its queues
-        declaring = AmqpTransport(backend["amqp_url"])
-        declaring.declare_queues([async_queue(municipality), async_queue(portal_her_id),
-                                  error_queue(municipality), error_queue(portal_her_id)])
-        declaring.close()
+    declare(backend, municipality, portal_her_id)  # the SDAB goes before the daemon runs
     store = Store.open(backend["store_url"])
     transport = portal_transport(backend, store)
     portal = PortalSimulator(transport, portal_her_id=portal_her_id)
@@ -108,18 +113,19 @@ def test_the_daemon_runs_the_nightly_job_at_its_time(
 
 
 def test_sync_nightly_killed_then_run_again_finishes_and_sends_nothing_twice(
-        gerica: ConformanceHarness, tmp_path: Path) -> None:
+        gerica: ConformanceHarness, backend: dict[str, str], tmp_path: Path) -> None:
     """SIGKILL while it waits for the portal's answers; run again, it takes the dead
     process's run over at once, finishes it, exits 0, and the portal hears each thing once."""
     municipality, service, portal_her_id = unique_her_id(), unique_her_id(), unique_her_id()
-    store_url = f"sqlite:///{tmp_path / 'digidialog.db'}"
     later = (datetime.now(OSLO) + timedelta(hours=12)).strftime("%H:%M")
-    config = nightly_config(gerica, tmp_path / "digidialog.toml", store_url=store_url,
-                            municipality=municipality, service=service,
-                            portal_her_id=portal_her_id, nightly=later)
+    config = nightly_config(gerica, tmp_path / "digidialog.toml",
+                            store_url=backend["store_url"], municipality=municipality,
+                            service=service, portal_her_id=portal_her_id, nightly=later,
+                            transport=backend["transport"], amqp_url=backend.get("amqp_url"))
     citizens = gerica.seed_citizens(3)
-    store = Store.open(store_url)
-    transport = EmbeddedTransport(store)
+    declare(backend, municipality, portal_her_id)
+    store = Store.open(backend["store_url"])
+    transport = portal_transport(backend, store)
     portal = PortalSimulator(transport, portal_her_id=portal_her_id)
     portal.declare_digitally_active(*citizens)
     portal.digital_users.answering = False

@@ -37,6 +37,11 @@ def three(vendor: str, backend: str, tmp_path: Path) -> Iterator[World]:
         yield started
 
 
+def counted(values: dict[str, int]) -> dict[str, int]:
+    """A part's counts without the time it took."""
+    return {key: value for key, value in values.items() if key != "seconds"}
+
+
 def stored_uids(world: World, citizen: str) -> set[str]:
     """The uids of the citizen's appointments the store holds."""
     return {s.appointment.uid for s in world.store.appointments.of_citizen(
@@ -65,7 +70,7 @@ def test_the_nightly_job_reconciles_every_part(three: World) -> None:
     questions = portal.status_questions()
     assert len(questions) == 2, "three recipients, two to a question"
     assert sorted(p.id for q in questions for p in q.message.persons) == sorted(world.citizens)
-    assert first.counts["status"] == {"questions": 2, "asked": 3}
+    assert counted(first.counts["status"]) == {"questions": 2, "asked": 3}
     assert store.citizens.status(m, active) is not None
     assert store.citizens.is_inactive(m, inactive)
     assert [harness.digitally_active(c) for c in world.citizens] == [True, True, False]
@@ -83,7 +88,7 @@ def test_the_nightly_job_reconciles_every_part(three: World) -> None:
     assert stored_uids(world, active) == visits[active], "the stale visit is gone"
     assert stored_uids(world, inactive) == set()
     assert store.appointments.window_read(m, active) is not None
-    assert first.counts["answers"] == {"unanswered": 0, "active": 2}
+    assert counted(first.counts["answers"]) == {"unanswered": 0, "active": 2}
 
     # The next night: nothing changed, nothing is sent but the question.
     run(world)
@@ -94,7 +99,7 @@ def test_the_nightly_job_reconciles_every_part(three: World) -> None:
     # The inactive citizen consents: the next night tells and welcomes them.
     portal.declare_digitally_active(inactive)
     third = run(world)
-    assert third.counts["welcome"] == {"welcomed": 1}
+    assert counted(third.counts["welcome"]) == {"welcomed": 1}
     late = portal.wait_for(function=Function.SERVICE_OVERVIEW, citizen=inactive, timeout=20)
     assert services_in(late[0]) == [(world.service_code, world.service)]
     notices = portal.wait_for(function=Function.SERVICE_NOTICE, count=2, timeout=20)

@@ -84,7 +84,7 @@ def test_recipients_are_paged_in_id_order_and_former_ones_kept(store: Store) -> 
     with store.transaction() as conn:
         citizens.record(conn, "A", [Listed(f"0{n}", f"P {n}", ("HSP",), False)
                                     for n in (3, 1, 2)], run_id=1)
-        citizens.set_overview(conn, "A", "02", [{"service_id": "HSP"}], "h", T0)
+        citizens.set_overviews(conn, "A", [("02", [{"service_id": "HSP"}], "h")], T0)
         citizens.record(conn, "A", [Listed("01", "P 1", ("HSP", "PB"), True),
                                     Listed("03", "P 3", (), False)], run_id=2)
     assert [c.citizen_id for c in citizens.page("A", after=None, limit=10, run_id=2)] == [

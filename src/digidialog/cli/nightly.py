@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -28,18 +28,15 @@ from rich.table import Table
 from digidialog.adapters import registry
 from digidialog.cli.operate import ConfigOption, _config, _fail
 from digidialog.errors import DigidialogError
-from digidialog.sync.nightly import (
-    LogProgress,
-    NightlyContext,
-    NightlySettings,
-    Outcome,
-    Progress,
-    Several,
-    run_now,
-)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine is loaded only when the command runs
+    from digidialog.store import Store
     from digidialog.sync.engine import Engine
+    from digidialog.sync.nightly import Outcome, Progress
+    from digidialog.transport import Transport
+
+LISTEN_SECONDS = 0.1
+"""How long the run waits on a municipality's queue for the portal each time it pumps."""
 
 sync_app = typer.Typer(no_args_is_help=True, add_completion=False,
                        help="Run the engine's jobs now, in the foreground.")
@@ -89,6 +86,8 @@ class BarProgress:
 
 @contextmanager
 def _progress(console: Console) -> Iterator[Progress]:
+    from digidialog.sync.nightly import LogProgress, Several  # noqa: PLC0415
+
     logs = LogProgress()
     if not console.is_terminal:
         yield logs
@@ -112,6 +111,7 @@ def nightly(config: ConfigOption = None, municipality: MunicipalityOption = None
         transport_factory,
     )
     from digidialog.sync.engine import Engine, default_owner  # noqa: PLC0415
+    from digidialog.sync.nightly import NightlyContext, NightlySettings, run_now  # noqa: PLC0415
 
     settings = _config(config)
     chosen = [m for m in settings.municipalities if municipality in (None, m.her_id)]
@@ -130,30 +130,51 @@ def nightly(config: ConfigOption = None, municipality: MunicipalityOption = None
                 contexts.append(municipality_context(settings, entry, adapter))
         except DigidialogError as error:
             raise _fail(f"the nightly run cannot start: {error}") from None
-        engine = Engine(store, contexts, transport_factory(settings, store))
+        transports = transport_factory(settings, store)
+        engine = Engine(store, contexts, transports)
+        listener = transports()
+        stack.callback(listener.close)
+        pump = _pump(engine, store, [c.her_id for c in contexts], listener)
         owner = default_owner()
         with _progress(console) as progress:
             for context in contexts:
                 run = NightlyContext(
                     store=store, municipality=context, owner=owner, clock=_now,
-                    settings=NightlySettings(answer_timeout=answer_timeout), pump=engine.step,
+                    settings=NightlySettings(answer_timeout=answer_timeout), pump=pump,
                     progress=progress)
                 try:
                     outcomes.append(run_now(run))
                 except DigidialogError as error:
                     raise _fail(f"{context.her_id}: {error}") from None
-        _drain(engine, drain)
+        _drain(pump, drain)
     _report(outcomes)
     if not all(o.completed for o in outcomes):
         raise typer.Exit(1)
 
 
-def _drain(engine: Engine, seconds: float) -> None:
-    """Step the engine until it is idle or ``seconds`` have passed."""
+def _pump(engine: Engine, store: Store, municipalities: list[str],
+          listener: Transport) -> Callable[[], bool]:
+    """Move the engine's work along once: wait a moment on each municipality's queue (the
+    engine's own step only looks), then one step; whether anything moved."""
+    from digidialog.sync.receiver import receive_one  # noqa: PLC0415
+    from digidialog.transport import async_queue  # noqa: PLC0415
+
+    def pump() -> bool:
+        arrived = False
+        for her_id in municipalities:
+            arrived |= receive_one(listener, store, municipality=her_id,
+                                   queue=async_queue(her_id), timeout=LISTEN_SECONDS)
+        return engine.step() or arrived
+
+    return pump
+
+
+def _drain(pump: Callable[[], bool], seconds: float) -> None:
+    """Pump until nothing moves or ``seconds`` have passed."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if not engine.step():
+            if not pump():
                 return
         except DigidialogError as error:
             typer.echo(f"warning: sending stopped: {error}", err=True)

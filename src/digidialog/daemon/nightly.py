@@ -9,11 +9,13 @@ counter of runs by outcome counts the runs this daemon worked.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from digidialog.daemon.metrics import Metrics
 from digidialog.store import Store
 from digidialog.store.nightly_runs import COMPLETED, FAILED
+
+if TYPE_CHECKING:  # ``digidialog status`` reads the runs without loading prometheus
+    from digidialog.daemon.metrics import Metrics
 
 
 def refresh_nightly(metrics: Metrics, store: Store, municipalities: Sequence[str]) -> None:

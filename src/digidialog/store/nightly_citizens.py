@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, func, or_, select, update
 
 from digidialog.store.citizens import CitizenStatus
 from digidialog.store.database import Database
@@ -149,13 +149,20 @@ class NightlyCitizens:
                 nightly_citizens.c.municipality == municipality,
                 nightly_citizens.c.citizen_id.in_(list(citizen_ids))).values(epj_active=active))
 
-    def set_overview(self, conn: Connection, municipality: str, citizen_id: str,
-                     entries: list[dict[str, Any]], digest: str, at: datetime) -> None:
-        """Remember the overview just sent for the citizen."""
-        conn.execute(update(nightly_citizens).where(
-            nightly_citizens.c.municipality == municipality,
-            nightly_citizens.c.citizen_id == citizen_id,
-        ).values(overview=entries, overview_hash=digest, overview_sent_at=at))
+    def set_overviews(self, conn: Connection, municipality: str,
+                      sent: Sequence[tuple[str, list[dict[str, Any]], str]], at: datetime
+                      ) -> None:
+        """Remember the overviews just sent: ``(citizen_id, entries, fingerprint)`` each."""
+        if not sent:
+            return
+        t = nightly_citizens
+        statement = update(t).where(
+            t.c.municipality == bindparam("m"), t.c.citizen_id == bindparam("c"),
+        ).values(overview=bindparam("entries"), overview_hash=bindparam("digest"),
+                 overview_sent_at=bindparam("at"))
+        conn.execute(statement, [{"m": municipality, "c": citizen, "entries": entries,
+                                  "digest": digest, "at": at}
+                                 for citizen, entries, digest in sent])
 
     def welcomed(self, conn: Connection, municipality: str, citizen_id: str,
                  at: datetime) -> None:
@@ -172,6 +179,23 @@ class NightlyCitizens:
             conn.execute(update(nightly_citizens).where(
                 nightly_citizens.c.municipality == municipality,
                 nightly_citizens.c.citizen_id.in_(list(citizen_ids))).values(active_seen=active))
+
+    def set_statuses(self, conn: Connection, municipality: str,
+                     changed: Sequence[tuple[str, bool]], at: datetime, source: str) -> None:
+        """Record many citizens' digital status at once, as ``store.citizens.set_active``
+        does one (a newer fact stored wins)."""
+        if not changed:
+            return
+        statement = self._db.insert(citizens)
+        statement = statement.on_conflict_do_update(
+            index_elements=["municipality", "citizen_id"],
+            set_={"active": statement.excluded.active,
+                  "changed_at": statement.excluded.changed_at,
+                  "source": statement.excluded.source},
+            where=citizens.c.changed_at <= statement.excluded.changed_at)
+        conn.execute(statement, [{"municipality": municipality, "citizen_id": citizen,
+                                  "active": active, "changed_at": at, "source": source}
+                                 for citizen, active in changed])
 
     def statuses(self, municipality: str, citizen_ids: Sequence[str],
                  conn: Connection | None = None) -> dict[str, CitizenStatus]:

@@ -187,14 +187,16 @@ class NightlyRuns:
         )
         return conn.execute(statement).rowcount == 1
 
-    def finish(self, run_id: int, owner: str, *, completed: bool,
-               error: str | None = None) -> bool:
-        """End the run, completed or failed; ``False`` when ``owner`` did not hold it."""
-        statement = (
-            update(nightly_runs).where(*self._held(run_id, owner))
-            .values(state=COMPLETED if completed else FAILED, finished_at=self._db.now(),
-                    error=_clip(error), owner=None, lease_until=None)
-        )
+    def finish(self, run_id: int, owner: str, *, completed: bool, error: str | None = None,
+               counts: dict[str, Any] | None = None) -> bool:
+        """End the run, completed or failed (with its final ``counts``, when given);
+        ``False`` when ``owner`` did not hold it."""
+        values: dict[str, Any] = {
+            "state": COMPLETED if completed else FAILED, "finished_at": self._db.now(),
+            "error": _clip(error), "owner": None, "lease_until": None}
+        if counts is not None:
+            values["counts"] = counts
+        statement = update(nightly_runs).where(*self._held(run_id, owner)).values(values)
         with self._db.write() as connection:
             return connection.execute(statement).rowcount == 1
 

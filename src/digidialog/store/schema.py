@@ -208,6 +208,7 @@ appointments = Table(
     Column("body", JSON, nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
     Index("ix_appointments_citizen", "municipality", "citizen_id", "visible_until"),
+    Index("ix_appointments_start", "municipality", "starts_at"),  # revision 0004: the sweep
 )
 
 appointment_reads = Table(

@@ -15,6 +15,8 @@ cursor commit together, so a resumed run sends nobody's overview twice.
 
 from __future__ import annotations
 
+from typing import Any
+
 from digidialog.domain import to_oslo
 from digidialog.store import NightlyCitizen
 from digidialog.sync import jobs
@@ -55,6 +57,7 @@ def send_overviews(ctx: NightlyContext, state: RunState, next_part: str) -> None
         statuses = store.nightly.citizens.statuses(m.her_id, [c.citizen_id for c in page])
         now = ctx.clock()
         today = to_oslo(now).date()
+        told: list[tuple[str, list[dict[str, Any]], str]] = []
         with store.transaction() as conn:
             for citizen in page:
                 status = statuses.get(citizen.citizen_id)
@@ -77,10 +80,10 @@ def send_overviews(ctx: NightlyContext, state: RunState, next_part: str) -> None
                     key=f"overview:{m.her_id}:{citizen.citizen_id}:{state.id}",
                     message=messages.service_overview(m, sender, citizen, entries, now),
                     portal_her_id=m.portal_her_id, at=now, citizen_id=citizen.citizen_id)
-                store.nightly.citizens.set_overview(
-                    conn, m.her_id, citizen.citizen_id,
-                    [e.model_dump(mode="json") for e in entries], digest, now)
+                told.append((citizen.citizen_id, [e.model_dump(mode="json") for e in entries],
+                             digest))
                 state.count(PART, "sent" if entries else "emptied")
+            store.nightly.citizens.set_overviews(conn, m.her_id, told, now)
             cursor = page[-1].citizen_id
             state.checkpoint(conn, PART, cursor)
         ctx.progress.advance(m.her_id, PART, len(page))

@@ -81,13 +81,10 @@ class StatusReplies:
         store, her_id = self.store, self.m.her_id
         active = {p.id for p in message.persons} if message.code == "28" else set()
         known = store.nightly.citizens.statuses(her_id, asked, conn)
-        changed = 0
-        for citizen in asked:
-            now_active = citizen in active
-            before = known.get(citizen)
-            if before is None or before.active != now_active:
-                store.citizens.set_active(conn, her_id, citizen, now_active, now, SOURCE)
-                changed += 1
+        changed = [(citizen, citizen in active) for citizen in asked
+                   if (before := known.get(citizen)) is None
+                   or before.active != (citizen in active)]
+        store.nightly.citizens.set_statuses(conn, her_id, changed, now, SOURCE)
         flags = store.nightly.citizens.epj_flags(conn, her_id, asked)
         since = to_oslo(now).date()
         updates = [DigitalStatusUpdate(national_id=c, active=c in active, since=since)
@@ -99,7 +96,7 @@ class StatusReplies:
             for flag in (True, False):
                 store.nightly.citizens.set_epj_active(
                     conn, her_id, [u.national_id for u in updates if u.active is flag], flag)
-        return changed, len(updates)
+        return len(changed), len(updates)
 
 
 def push_statuses(store: Store, municipality: Municipality) -> Callable[[WorkItem, str], None]:

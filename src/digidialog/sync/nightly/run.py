@@ -80,9 +80,12 @@ def execute(ctx: NightlyContext, record: NightlyRunRecord) -> Outcome:
     try:
         start = PART_NAMES.index(state.part) if state.part in PART_NAMES else len(PARTS)
         for index in range(start, len(PARTS)):
-            _name, part = PARTS[index]
+            name, part = PARTS[index]
             following = PART_NAMES[index + 1] if index + 1 < len(PARTS) else DONE
+            started = time.monotonic()
             part(ctx, state, following)
+            # Written with the next part's first checkpoint (or at the end, below).
+            state.count(name, "seconds", round(time.monotonic() - started))
     except Stopped:
         runs.release(state.id, ctx.owner)
         log.info("nightly_run_handed_back", municipality=m, run=state.id, part=state.part)
@@ -98,7 +101,7 @@ def execute(ctx: NightlyContext, record: NightlyRunRecord) -> Outcome:
         log.warning("nightly_run_failed", municipality=m, run=state.id, part=state.part,
                     reason=problem, exc_info=not isinstance(error, DigidialogError))
         return Outcome(state.id, m, "failed", time.monotonic() - began, state.counts, problem)
-    runs.finish(state.id, ctx.owner, completed=True)
+    runs.finish(state.id, ctx.owner, completed=True, counts=state.counts)
     seconds = time.monotonic() - began
     log.info("nightly_run_completed", municipality=m, run=state.id, night=state.night,
              seconds=round(seconds, 1), counts=state.counts)

@@ -20,7 +20,7 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """Add the nightly tables; existing tables are not touched."""
+    """Add the nightly tables, and an index on when appointments start."""
     op.create_table(
         "nightly_runs",
         sa.Column("id", ID, primary_key=True, autoincrement=True),
@@ -69,9 +69,12 @@ def upgrade() -> None:
         sa.Column("answered_at", TIMESTAMP),
     )
     op.create_index("ix_status_queries_run", "status_queries", ["run_id", "answered_at"])
+    # The nightly sweep of an exported day finds that day's appointments by their start.
+    op.create_index("ix_appointments_start", "appointments", ["municipality", "starts_at"])
 
 
 def downgrade() -> None:
     """Drop the tables of this revision (the next run starts afresh)."""
+    op.drop_index("ix_appointments_start", table_name="appointments")
     for table in ("status_queries", "nightly_citizens", "nightly_runs"):
         op.drop_table(table)
