@@ -37,8 +37,8 @@ QUICK_SIZES = ((1_000, 30_000), (2_000, 60_000))
 SECONDS_LIMIT = 300.0
 MEMORY_LIMIT_MB = 300.0
 FLAT_GROWTH = 1.25
-HEADERS = ("Case", "Backend", "Run s", "Sent s", "Acked s", "Peak MB", "Growth MB",
-           "Stored", "Overviews", "Result")
+HEADERS = ("Case", "Backend", "Run s", "Sent s", "Acked s", "Next night s", "Peak MB",
+           "Growth MB", "Stored", "Overviews", "Result")
 
 
 def _her_id() -> str:
@@ -117,6 +117,10 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
         sent = _until(lambda: not pending(outbox)) - began
         acked = _until(lambda: not store.receipts.pending(spec["municipality"])
                        and not pending(inbox, outbox)) - began
+        # The next night: nothing changed, so nothing but the questions is sent.
+        again = time.perf_counter()
+        second = run_now(context)
+        ran_again = time.perf_counter() - again
         stop.set()
         for thread in loops:
             thread.join(timeout=30)
@@ -124,9 +128,10 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
         stored = connection.execute(select(func.count()).select_from(appointments)).scalar_one()
     store.close()
     adapter.close()
-    return {"completed": outcome.completed, "run_seconds": ran, "sent_seconds": sent,
-            "acked_seconds": acked, "baseline_mb": baseline, "peak_mb": _peak_mb(),
-            "stored": stored, "counts": outcome.counts}
+    return {"completed": outcome.completed and second.completed, "run_seconds": ran,
+            "sent_seconds": sent, "acked_seconds": acked, "second_seconds": ran_again,
+            "baseline_mb": baseline, "peak_mb": _peak_mb(), "stored": stored,
+            "counts": outcome.counts, "second_counts": second.counts}
 
 
 @contextmanager
@@ -148,7 +153,7 @@ def _server(code: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]
 @contextmanager
 def _backend(production: bool, directory: Path, spec: dict[str, Any]) -> Iterator[None]:
     """A migrated store (and the broker's queues) for the run."""
-    from benchmarks.engine_world import broker  # noqa: PLC0415
+    from benchmarks.engine_world import _delete_queues, broker  # noqa: PLC0415
     from digidialog.store import Store  # noqa: PLC0415
     from digidialog.testing.services import fresh_postgres_schema  # noqa: PLC0415
     from digidialog.transport import async_queue, error_queue, sync_queue  # noqa: PLC0415
@@ -161,11 +166,12 @@ def _backend(production: bool, directory: Path, spec: dict[str, Any]) -> Iterato
             spec["store_url"] = stack.enter_context(fresh_postgres_schema(postgres(),
                                                                           prefix="bench"))
             spec["amqp"] = broker()
+            queues = [f(h) for h in (spec["municipality"], spec["portal"])
+                      for f in (async_queue, sync_queue, error_queue)]
             declaring = AmqpTransport(spec["amqp"])
-            declaring.declare_queues([
-                f(h) for h in (spec["municipality"], spec["portal"])
-                for f in (async_queue, sync_queue, error_queue)])
+            declaring.declare_queues(queues)
             declaring.close()
+            stack.callback(_delete_queues, queues)
         else:
             spec["store_url"] = f"sqlite:///{directory / 'digidialog.db'}"
             spec["amqp"] = None
@@ -195,7 +201,7 @@ def measure_size(citizens: int, count: int, *, production: bool) -> dict[str, An
                 assert portal.stdout is not None
                 portal.stdin.close()
                 heard = json.loads(portal.stdout.read().strip().splitlines()[-1])
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result.update(citizens=citizens, appointments=settings["per_day"] * settings["days"],
                   portal=heard, backend="PostgreSQL + RabbitMQ" if production
                   else "SQLite + embedded")
@@ -218,7 +224,9 @@ def rows(measured: list[dict[str, Any]]) -> list[list[str]]:
     made = []
     for m in measured:
         heard = m["portal"]
+        second = m["second_counts"].get("overview", {})
         correct = (m["completed"] and heard["overviews"] == m["citizens"]
+                   and not second.get("sent") and second.get("unchanged") == m["citizens"]
                    and not heard["duplicates"] and not heard["violations"]
                    and m["stored"] == m["appointments"])
         passed = (correct and m["acked_seconds"] < SECONDS_LIMIT
@@ -226,7 +234,8 @@ def rows(measured: list[dict[str, Any]]) -> list[list[str]]:
         made.append([
             f"{m['citizens']:,} citizens, {m['appointments']:,} appointments", m["backend"],
             f"{m['run_seconds']:,.1f}", f"{m['sent_seconds']:,.1f}",
-            f"{m['acked_seconds']:,.1f}", f"{m['peak_mb']:,.1f}",
+            f"{m['acked_seconds']:,.1f}", f"{m['second_seconds']:,.1f}",
+            f"{m['peak_mb']:,.1f}",
             f"{m['peak_mb'] - m['baseline_mb']:,.1f}", f"{m['stored']:,}",
             f"{heard['overviews']:,}",
             "PASS" if passed else ("FAIL" if correct else "FAIL (wrong result)"),

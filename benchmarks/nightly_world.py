@@ -63,7 +63,7 @@ def _wait_for_stdin_to_close() -> None:
 def serve_mock(citizens: int, appointments: int, ids_file: str) -> None:
     """Run the CosDoc mock until stdin closes; print its settings; write the national ids."""
     _silence()
-    from digidialog_cosdoc.mock import server  # noqa: PLC0415 - the mock extra
+    from digidialog_cosdoc.mock import export, server  # noqa: PLC0415 - the mock extra
     from digidialog_cosdoc.mock.state import Pasient  # noqa: PLC0415
 
     harness = mocks.start("cosdoc", seed_citizens=0)
@@ -84,7 +84,7 @@ def serve_mock(citizens: int, appointments: int, ids_file: str) -> None:
     Path(ids_file).write_text("\n".join(made))
     days = window_days()
     per_day = max(1, appointments // len(days))
-    original = server.synthetic_records
+    original = export.synthetic_records
 
     def of_the_day(count: int, day: date, patients: list[int]) -> Iterator[object]:
         offset = 100_000_000 + (day.toordinal() % 10_000) * 1_000_000
@@ -92,7 +92,8 @@ def serve_mock(citizens: int, appointments: int, ids_file: str) -> None:
             record.nr += offset
             yield record
 
-    server.synthetic_records = of_the_day  # type: ignore[assignment]
+    # The mock streams ``synthetic_records`` of any day; each day gets AvtaleNr of its own.
+    setattr(server, "synthetic_records", of_the_day)  # noqa: B010
     harness.mock.synthetic_export = per_day  # type: ignore[attr-defined]
     settings = harness.settings()
     print(json.dumps({"base_url": settings.base_url, "client_cert": str(settings.client_cert),

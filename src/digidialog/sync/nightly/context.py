@@ -18,10 +18,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from digidialog.errors import DigidialogError
+from digidialog.errors import DigidialogError, SchemaViolation
+from digidialog.helsenorge import PortalMessage
+from digidialog.log import get_logger
 from digidialog.store import NightlyRunRecord, Store
+from digidialog.sync import jobs
 from digidialog.sync.context import Municipality
 from digidialog.sync.nightly.progress import NoProgress, Progress
+
+log = get_logger("sync.nightly")
 
 Pump = Callable[[], bool]
 """Moves the engine's work along once (``Engine.step``): for a run with no daemon beside it."""
@@ -72,6 +77,25 @@ class NightlyContext:
     def her_id(self) -> str:
         """The municipality's HER-id."""
         return self.municipality.her_id
+
+    def send(self, conn: Connection, key: str, message: PortalMessage,
+             citizen_id: str | None = None) -> bool:
+        """Add the keyed job that sends ``message`` (in the caller's transaction).
+
+        ``False`` when the message cannot be written (a name from the EPJ with a
+        character XML cannot carry): the codec refuses before anything is written,
+        so the transaction goes on without it, and nothing behind it is blocked.
+        """
+        try:
+            jobs.enqueue_portal_message(self.store, conn, municipality=self.her_id, key=key,
+                                        message=message,
+                                        portal_her_id=self.municipality.portal_her_id,
+                                        at=message.generated_at, citizen_id=citizen_id)
+        except SchemaViolation as error:
+            log.warning("nightly_message_unwritable", municipality=self.her_id,
+                        function=message.function.value, location=error.location)
+            return False
+        return True
 
     def check_stop(self) -> None:
         """Raise :class:`Stopped` when the daemon is stopping."""

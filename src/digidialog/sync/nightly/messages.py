@@ -10,7 +10,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from digidialog.domain import OverviewEntry
+from digidialog.errors import FatalError
 from digidialog.helsenorge import Function, Party, PortalMessage, Process, new_msg_id
 from digidialog.helsenorge.processes import OVERVIEW_CODE
 from digidialog.store import NightlyCitizen
@@ -51,6 +54,20 @@ def overview_entries(routes: Sequence[tuple[ServiceRoute, str]],
     )
 
 
+def check_routes(routes: Sequence[tuple[ServiceRoute, str]], today: date) -> None:
+    """Refuse, naming it, a configured service no TjenesteOversikt can list (a TjenesteId
+    over 30 characters, a HER-id of more than nine digits)."""
+    for route, name in routes:
+        try:
+            OverviewEntry(service_id=route.service_id, name=name, her_id=route.her_id,
+                          start=today)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            where = ".".join(str(p) for p in problem["loc"])
+            raise FatalError(f"service {route.vendor_code!r} cannot be listed in a "
+                             f"TjenesteOversikt: {where}: {problem['msg']}") from None
+
+
 def overview_digest(entries: Sequence[OverviewEntry]) -> str:
     """A fingerprint of an overview's content: equal lists, equal fingerprints."""
     canonical = json.dumps([e.model_dump(mode="json") for e in entries], sort_keys=True)
@@ -86,3 +103,4 @@ def welcome(municipality: Municipality, sender: tuple[ServiceRoute, str],
         patient=patient_named(citizen.citizen_id, citizen.name), subject=WELCOME_SUBJECT,
         body=text,
     )
+

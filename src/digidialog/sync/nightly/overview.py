@@ -19,7 +19,6 @@ from typing import Any
 
 from digidialog.domain import to_oslo
 from digidialog.store import NightlyCitizen
-from digidialog.sync import jobs
 from digidialog.sync.context import ServiceRoute
 from digidialog.sync.nightly import messages
 from digidialog.sync.nightly.context import NightlyContext, RunState
@@ -45,6 +44,7 @@ def send_overviews(ctx: NightlyContext, state: RunState, next_part: str) -> None
     store, m = ctx.store, ctx.municipality
     cursor = state.cursor if state.part == PART else None
     open_services = open_routes(ctx)
+    messages.check_routes(open_services, to_oslo(ctx.clock()).date())
     fallback: Sender | None = open_services[0] if open_services else (
         (m.routes[0], m.routes[0].vendor_code) if m.routes else None)
     ctx.progress.begin(m.her_id, PART, store.nightly.citizens.count(m.her_id, state.id))
@@ -75,11 +75,11 @@ def send_overviews(ctx: NightlyContext, state: RunState, next_part: str) -> None
                 sender = services[0] if services else fallback
                 if sender is None:
                     continue
-                jobs.enqueue_portal_message(
-                    store, conn, municipality=m.her_id,
-                    key=f"overview:{m.her_id}:{citizen.citizen_id}:{state.id}",
-                    message=messages.service_overview(m, sender, citizen, entries, now),
-                    portal_her_id=m.portal_her_id, at=now, citizen_id=citizen.citizen_id)
+                message = messages.service_overview(m, sender, citizen, entries, now)
+                if not ctx.send(conn, f"overview:{m.her_id}:{citizen.citizen_id}:{state.id}",
+                                message, citizen.citizen_id):
+                    state.count(PART, "unwritable")
+                    continue
                 told.append((citizen.citizen_id, [e.model_dump(mode="json") for e in entries],
                              digest))
                 state.count(PART, "sent" if entries else "emptied")

@@ -15,9 +15,16 @@ and answers arriving later are still recorded when they come.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
+from sqlalchemy import Connection
+
+from digidialog.errors import SchemaViolation
+from digidialog.helsenorge import encode
 from digidialog.log import get_logger
+from digidialog.store import NightlyCitizen
 from digidialog.sync import jobs
+from digidialog.sync.context import Municipality
 from digidialog.sync.nightly import messages
 from digidialog.sync.nightly.context import NightlyContext, RunState
 from digidialog.sync.nightly.replies import EPJ_STATUS_BATCH
@@ -41,24 +48,55 @@ def ask_status(ctx: NightlyContext, state: RunState, next_part: str) -> None:
         if not batch:
             break
         now = ctx.clock()
-        question = messages.status_question(m, batch, now)
-        ids = [c.citizen_id for c in batch]
+        key = f"sidab:{m.her_id}:{state.id}:{batch[0].citizen_id}"
         with store.transaction() as conn:
-            made = jobs.enqueue_portal_message(
-                store, conn, municipality=m.her_id, key=f"sidab:{m.her_id}:{state.id}:{ids[0]}",
-                message=question, portal_her_id=m.portal_her_id, at=now)
-            if made is not None:
-                store.nightly.queries.record(conn, msg_id=question.msg_id,
-                                             municipality=m.her_id, run_id=state.id,
-                                             citizen_ids=ids, at=now)
-                state.count(ASK, "questions")
-                state.count(ASK, "asked", len(ids))
-            cursor = ids[-1]
+            asked = _ask(ctx, state, conn, key, batch, now)
+            cursor = batch[-1].citizen_id
             state.checkpoint(conn, ASK, cursor)
-        ctx.progress.advance(m.her_id, ASK, len(ids))
+        ctx.progress.advance(m.her_id, ASK, len(batch))
+        if asked < len(batch):
+            log.warning("nightly_persons_unwritable", municipality=m.her_id, run=state.id,
+                        left_out=len(batch) - asked)
     with store.transaction() as conn:
         state.checkpoint(conn, next_part, None)
     ctx.progress.end(m.her_id, ASK, state.of(ASK))
+
+
+def _ask(ctx: NightlyContext, state: RunState, conn: Connection, key: str,
+         batch: list[NightlyCitizen], now: datetime) -> int:
+    """Add the question about ``batch``; how many persons it names.
+
+    A person the EPJ lists with a name XML cannot carry (a control character)
+    would make the whole question unwritable: such persons are left out (and
+    counted), the others asked.
+    """
+    store, m = ctx.store, ctx.municipality
+    try:
+        question = messages.status_question(m, batch, now)
+        made = jobs.enqueue_portal_message(store, conn, municipality=m.her_id, key=key,
+                                           message=question, portal_her_id=m.portal_her_id,
+                                           at=now)
+    except SchemaViolation:
+        writable = [c for c in batch if _writable(m, c, now)]
+        if len(writable) == len(batch):  # not a person's fault: the run stops with it
+            raise
+        state.count(ASK, "unwritable", len(batch) - len(writable))
+        return _ask(ctx, state, conn, key, writable, now) if writable else 0
+    if made is not None:
+        store.nightly.queries.record(conn, msg_id=question.msg_id, municipality=m.her_id,
+                                     run_id=state.id,
+                                     citizen_ids=[c.citizen_id for c in batch], at=now)
+        state.count(ASK, "questions")
+        state.count(ASK, "asked", len(batch))
+    return len(batch)
+
+
+def _writable(m: Municipality, citizen: NightlyCitizen, now: datetime) -> bool:
+    try:
+        encode(messages.status_question(m, [citizen], now))
+    except SchemaViolation:
+        return False
+    return True
 
 
 def await_answers(ctx: NightlyContext, state: RunState, next_part: str) -> None:

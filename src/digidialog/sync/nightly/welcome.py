@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from digidialog.store import CitizenStatus, NightlyCitizen
 from digidialog.store.nightly_runs import COMPLETED
-from digidialog.sync import jobs
 from digidialog.sync.nightly import messages
 from digidialog.sync.nightly.context import NightlyContext, RunState
 from digidialog.sync.nightly.overview import services_of
@@ -66,11 +65,11 @@ def send_welcomes(ctx: NightlyContext, state: RunState, next_part: str) -> None:
                 services = services_of(citizen, open_services, state.id)
                 if not services:
                     continue
-                jobs.enqueue_portal_message(
-                    store, conn, municipality=m.her_id,
-                    key=f"welcome:{m.her_id}:{citizen.citizen_id}",
-                    message=messages.welcome(m, services[0], citizen, text, now),
-                    portal_her_id=m.portal_her_id, at=now, citizen_id=citizen.citizen_id)
+                message = messages.welcome(m, services[0], citizen, text, now)
+                if not ctx.send(conn, f"welcome:{m.her_id}:{citizen.citizen_id}", message,
+                                citizen.citizen_id):
+                    state.count(PART, "unwritable")
+                    continue
                 store.nightly.citizens.welcomed(conn, m.her_id, citizen.citizen_id, now)
                 state.count(PART, "welcomed")
             for active in (True, False):
