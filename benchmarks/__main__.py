@@ -3,10 +3,12 @@
 The codecs, message protection (CMS), the vendor adapters, the engine's
 throughput (the engine needs PostgreSQL and RabbitMQ for its main row; without
 them it measures the embedded backend alone and says why), visits done to
-their MOA per vendor, and HentPlanlagteTimer's latency (over RabbitMQ only;
-without the servers it says why). ``--codecs-only`` skips all but the codecs,
+their MOA per vendor, HentPlanlagteTimer's latency (over RabbitMQ only;
+without the servers it says why) and an Oslo-sized nightly run (on the servers
+when they are here). ``--codecs-only`` skips all but the codecs,
 ``--no-engine`` skips the engine, the visits and HentPlanlagteTimer,
-``--no-planned`` HentPlanlagteTimer alone.
+``--no-planned`` HentPlanlagteTimer alone, ``--no-nightly`` the nightly run (it
+takes the longest: some twenty minutes for both sizes).
 
 The exit status is 0 whether or not a target is met: this is a report, and
 FAIL is printed where a target is missed. ``--quick`` measures briefly, for a
@@ -25,6 +27,7 @@ from lxml import etree
 
 from benchmarks import (
     engine_throughput,
+    nightly_run,
     planned_latency,
     protection_rates,
     vendors,
@@ -157,7 +160,8 @@ def render(
 
 
 def run(settings: Settings, *, include_vendors: bool = True,
-        include_engine: bool = False, include_planned: bool = False) -> str:
+        include_engine: bool = False, include_planned: bool = False,
+        include_nightly: bool = False) -> str:
     """Build the fixtures, measure everything asked for and return the report."""
     cases = build_cases()
     rates, costs = measure(cases, settings)
@@ -172,6 +176,8 @@ def run(settings: Settings, *, include_vendors: bool = True,
     if include_planned:
         report += "\n\n" + planned_latency.render(
             planned_latency.measure(quick=settings == QUICK))
+    if include_nightly:
+        report += "\n\n" + render_nightly(nightly_run.measure(quick=settings == QUICK))
     return report
 
 
@@ -240,6 +246,25 @@ def render_visits(latencies: list[visit_latency.Latency], missing: str | None) -
     return "\n".join(lines)
 
 
+def render_nightly(measured: list[dict[str, object]]) -> str:
+    """The nightly run of both sizes: wall times, peak memory, what reached the portal."""
+    return "\n".join([
+        "Nightly run against the CosDoc mock (its streamed export), as `digidialog run` "
+        "runs it: the engine's loops beside it; run = the job's own parts, sent = until "
+        "all it queued was on the broker, acked = until every AppRec was back and handled "
+        "(the simulated portal's pace included), next night = the run again with nothing "
+        f"changed; targets: acked < "
+        f"{nightly_run.SECONDS_LIMIT:g} s, peak < {nightly_run.MEMORY_LIMIT_MB:g} MB, "
+        f"peak at most {nightly_run.FLAT_GROWTH:g}x when the data doubles",
+        format_table(nightly_run.HEADERS, nightly_run.rows(measured)),
+        "Seconds per part: " + "; ".join(
+            f"{m['citizens']:,}: " + ", ".join(
+                f"{part} {values.get('seconds', 0)}"
+                for part, values in m["counts"].items())  # type: ignore[attr-defined]
+            for m in measured),
+    ])
+
+
 def parse_settings(argv: Sequence[str]) -> Settings:
     """Settings from the command line."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
@@ -255,6 +280,9 @@ def parse_settings(argv: Sequence[str]) -> Settings:
     )
     parser.add_argument(
         "--no-planned", action="store_true", help="skip HentPlanlagteTimer's latency"
+    )
+    parser.add_argument(
+        "--no-nightly", action="store_true", help="skip the Oslo-sized nightly run"
     )
     parser.add_argument(
         "--repeat",
@@ -277,10 +305,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     include_vendors = "--codecs-only" not in arguments
     include_engine = include_vendors and "--no-engine" not in arguments
     include_planned = include_engine and "--no-planned" not in arguments
+    include_nightly = include_vendors and "--no-nightly" not in arguments
     if include_engine:
         log.configure()  # the engine logs as the daemon does (its runs send it into the void)
     print(run(parse_settings(arguments), include_vendors=include_vendors,
-              include_engine=include_engine, include_planned=include_planned))
+              include_engine=include_engine, include_planned=include_planned,
+              include_nightly=include_nightly))
     return 0
 
 

@@ -300,3 +300,22 @@ def test_hostile_envelopes_are_refused(reply: bytes, message: str) -> None:
 
     with pytest.raises(MalformedReply, match=message):
         read_all()
+
+
+def test_exports_day_after_day_read_the_patient_list_once(cosdoc: Running) -> None:
+    """The nightly job reads PASIENTER (citizens), then exports day after day: the list
+    just read maps the numbers, and no export reads it again while it is fresh."""
+    adapter = cosdoc.adapter()
+    cosdoc.mock.recording = True
+    listed = list(adapter.citizens())
+    exported = [list(adapter.export_appointments(FIRST_DAY + timedelta(days=n)))
+                for n in range(3)]
+    commands = [e.kommando for e in cosdoc.mock.exchanges]
+    assert commands.count("PASIENTER") == 1 and commands.count("EKSPORT_AVTALER") == 3
+    assert {citizen for day in exported for citizen, _ in day} <= {
+        c.national_id for c in listed}
+    fresh = cosdoc.adapter()
+    cosdoc.mock.exchanges.clear()
+    assert list(fresh.export_appointments(FIRST_DAY)) == exported[0]
+    assert [e.kommando for e in cosdoc.mock.exchanges] == ["PASIENTER", "TJENESTER",
+                                                           "EKSPORT_AVTALER"]

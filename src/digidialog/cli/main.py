@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from digidialog import __version__, log
-from digidialog.cli import certs, demo, epj, messages, mock, operate, proxies
+from digidialog.cli import certs, demo, epj, messages, mock, nightly, operate, proxies
 
 # -h as well as --help, on every command (click hands the names down to subcommands).
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__,
@@ -41,6 +41,8 @@ app.command("overdue")(operate.overdue)
 app.add_typer(operate.deadletter_app, name="deadletter")
 app.add_typer(proxies.proxy_app, name="proxy")
 app.add_typer(certs.certs_app, name="certs")
+app.add_typer(nightly.sync_app, name="sync")
+nightly.sync_app.command("nightly")(nightly.nightly)
 
 
 @app.command()

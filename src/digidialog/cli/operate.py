@@ -22,6 +22,7 @@ from rich.table import Table
 
 from digidialog.daemon.config import ConfigError, load_config
 from digidialog.daemon.config_models import DaemonConfig
+from digidialog.daemon.nightly import describe, last_run
 from digidialog.domain import to_oslo
 from digidialog.errors import DigidialogError
 from digidialog.store import Store
@@ -99,7 +100,7 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
                 "checkpoint": checkpoint.value if checkpoint else None,
                 "checkpoint_at": checkpoint.updated_at.isoformat() if checkpoint else None,
                 "checkpoint_age": _age(checkpoint.updated_at if checkpoint else None, now),
-                "nightly": "never run",
+                "nightly": last_run(store, her_id),
                 "dead_letters": store.dead_letters.count(her_id),
                 "overdue": len(store.threads.overdue(now, her_id)),
             })
@@ -111,7 +112,8 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     for row in rows:
         table.add_row(f"{row['name']} ({row['municipality']})", row["vendor"],
                       _waiting(row["inbox"]), _waiting(row["outbox"]),
-                      str(row["checkpoint"] or "-"), row["checkpoint_age"], row["nightly"],
+                      str(row["checkpoint"] or "-"), row["checkpoint_age"],
+                      describe(row["nightly"]),
                       str(row["dead_letters"]), str(row["overdue"]))
     Console().print(table)
 

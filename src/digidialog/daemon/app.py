@@ -18,6 +18,7 @@ from digidialog.daemon.config_models import DaemonConfig, MunicipalityConfig
 from digidialog.daemon.health import Health
 from digidialog.daemon.http import HttpServer
 from digidialog.daemon.metrics import Metrics
+from digidialog.daemon.nightly import refresh_nightly
 from digidialog.daemon.protection import build_protection
 from digidialog.daemon.runner import Runner
 from digidialog.log import get_logger
@@ -27,6 +28,7 @@ from digidialog.protection.transport import ProtectedTransport
 from digidialog.store import Store
 from digidialog.sync.context import Municipality, ServiceRoute
 from digidialog.sync.engine import Engine, EngineSettings
+from digidialog.sync.nightly import nightly_loops
 from digidialog.transport import (
     Transport,
     async_queue,
@@ -92,6 +94,7 @@ def municipality_context(config: DaemonConfig, municipality: MunicipalityConfig,
         portal_her_id=config.portal.her_id,
         statuses=tuple(status.value for status in municipality.statuses),
         require_registered_proxy=municipality.proxies == "register",
+        nightly_at=municipality.nightly, welcome_message=municipality.welcome_message,
     )
 
 
@@ -170,6 +173,10 @@ class Daemon:
             runner.add(name, loop)
         if self.expiry is not None:
             runner.add("certificates", self._watch_certificates)
+        for name, loop in nightly_loops(self.store, self.engine.municipalities,
+                                        owner=self.engine.owner, clock=self.engine.clock,
+                                        observer=self.metrics).items():
+            runner.add(name, loop)
         runner.on_shutdown(self.close)
         self.http.start()
         host, port = self.http.address
@@ -218,3 +225,4 @@ class Daemon:
             metrics.set_dead_letters(her_id, self.store.dead_letters.count(her_id))
             metrics.set_overdue(her_id, len(self.store.threads.overdue(now, her_id)))
             metrics.set_vendor_checkpoint(her_id, checkpoints.get(her_id))
+        refresh_nightly(metrics, self.store, [m.her_id for m in self.config.municipalities])

@@ -3,7 +3,8 @@
 :class:`Store` is the entry point (``Store.open(url)``); its parts are the work
 queues (``inbox``, ``outbox``), ``threads``, ``links``, ``receipts``,
 ``checkpoints``, ``citizens``, ``events``, ``dead_letters``, ``appointments``,
-``cancellations``, ``roster`` and ``proxies``. Schema changes
+``cancellations``, ``roster``, ``proxies`` and ``nightly`` (the nightly job's runs and
+records). Schema changes
 ship as Alembic migrations inside the package and run when a store is opened.
 """
 
@@ -12,6 +13,8 @@ from digidialog.store.cancellations import Cancellations, StoredCancellation
 from digidialog.store.checkpoints import Checkpoint, Checkpoints
 from digidialog.store.citizens import Citizens, CitizenStatus, SeenEvents
 from digidialog.store.deadletters import DeadLetter, DeadLetters
+from digidialog.store.nightly_citizens import Listed, NightlyCitizen, StatusQuery
+from digidialog.store.nightly_runs import NightlyRunRecord
 from digidialog.store.proxies import Proxies
 from digidialog.store.receipts import AwaitedReceipt, AwaitedReceipts
 from digidialog.store.roster import Roster, RosterService
@@ -36,10 +39,14 @@ __all__ = [
     "DeadLetters",
     "Link",
     "Links",
+    "Listed",
+    "NightlyCitizen",
+    "NightlyRunRecord",
     "Proxies",
     "Roster",
     "RosterService",
     "SeenEvents",
+    "StatusQuery",
     "Store",
     "StoredAppointment",
     "StoredCancellation",

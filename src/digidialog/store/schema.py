@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 VERSION_TABLE = "digidialog_version"
@@ -207,6 +208,7 @@ appointments = Table(
     Column("body", JSON, nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
     Index("ix_appointments_citizen", "municipality", "citizen_id", "visible_until"),
+    Index("ix_appointments_start", "municipality", "starts_at"),  # revision 0004: the sweep
 )
 
 appointment_reads = Table(
@@ -256,6 +258,57 @@ proxies = Table(
     Column("body", JSON, nullable=False),
     Column("valid_to", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+
+# Revision 0004: the nightly job's runs, what it last told the portal, its status questions.
+nightly_runs = Table(
+    "nightly_runs", metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("municipality", String(64), nullable=False),
+    Column("night", String(10), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("part", String(32), nullable=False),
+    Column("cursor", Text),
+    Column("counts", JSON, nullable=False),
+    Column("owner", String(255)),
+    Column("lease_until", UtcDateTime),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("error", Text),
+    UniqueConstraint("municipality", "night", "generation", name="uq_nightly_runs_night"),
+    Index("ix_nightly_runs_state", "municipality", "state"),
+    sqlite_autoincrement=True,
+)
+
+nightly_citizens = Table(
+    "nightly_citizens", metadata,
+    Column("municipality", String(64), primary_key=True),
+    Column("citizen_id", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("services", JSON, nullable=False),
+    Column("epj_active", Boolean, nullable=False),
+    Column("seen_run", BigInteger, nullable=False),
+    Column("overview", JSON),
+    Column("overview_hash", String(64)),
+    Column("overview_sent_at", UtcDateTime),
+    Column("welcomed_at", UtcDateTime),
+    Column("active_seen", Boolean),
+    Index("ix_nightly_citizens_run", "municipality", "seen_run", "citizen_id"),
+)
+
+status_queries = Table(
+    "status_queries", metadata,
+    Column("msg_id", String(255), primary_key=True),
+    Column("municipality", String(64), nullable=False),
+    Column("run_id", BigInteger, nullable=False),
+    Column("citizens", JSON, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("answer_code", String(8)),
+    Column("answered_at", UtcDateTime),
+    Index("ix_status_queries_run", "run_id", "answered_at"),
 )
 
 

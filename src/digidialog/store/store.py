@@ -33,6 +33,7 @@ from digidialog.store.citizens import Citizens, SeenEvents
 from digidialog.store.database import Clock, Database, create_store_engine, utc_now
 from digidialog.store.deadletters import DeadLetters
 from digidialog.store.errors import translate_errors
+from digidialog.store.nightly import NightlyStore
 from digidialog.store.proxies import Proxies
 from digidialog.store.receipts import AwaitedReceipts
 from digidialog.store.roster import Roster
@@ -60,6 +61,7 @@ class Store:
         self.cancellations = Cancellations(self.db)
         self.roster = Roster(self.db)
         self.proxies = Proxies(self.db)
+        self.nightly = NightlyStore(self.db)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, clock: Clock = utc_now,

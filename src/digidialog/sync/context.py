@@ -7,6 +7,7 @@ never reads configuration files itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 
 from digidialog.adapters.contract import EpjAdapter
 from digidialog.helsenorge import Party
@@ -34,6 +35,10 @@ class Municipality:
     portal_name: str = "Helsenorge"
     statuses: tuple[str, ...] = ("planned", "assigned", "cancelled")
     require_registered_proxy: bool = False
+    nightly_at: time | None = None
+    """When the daemon runs the nightly job (Oslo wall clock); ``None``: only when asked."""
+    welcome_message: str | None = None
+    """The one-off notice the nightly job sends the newly digitally active, if any."""
     _by_her_id: dict[str, ServiceRoute] = field(init=False, repr=False, compare=False)
     _by_code: dict[str, ServiceRoute] = field(init=False, repr=False, compare=False)
 

@@ -44,6 +44,7 @@ from digidialog.sync.cancelling import REJECTED, Cancelling, answer_key
 from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
 from digidialog.sync.header import Header, peek_header
+from digidialog.sync.nightly.replies import StatusReplies
 from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.xml.safe import MAX_DOCUMENT_BYTES
 
@@ -83,6 +84,7 @@ class InboundHandler:
             Function.DIGITAL_STATUS_CHANGE: self._digital_status,
             Function.CANCELLATION_REQUEST: self._cancellation,
             Function.REFUSAL: self._portal_refusal,
+            Function.DIGITAL_STATUS_REPLY: StatusReplies(store, municipality, clock).handle,
         }
 
     def handle(self, item: WorkItem, owner: str) -> None:
@@ -350,7 +352,6 @@ def present(value: _T | None, what: str) -> _T:
 
 _NOT_SERVED_YET = frozenset({
     Function.PLANNED_APPOINTMENTS_REQUEST,
-    Function.DIGITAL_STATUS_REPLY,
 })
 
 

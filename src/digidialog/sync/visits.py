@@ -10,8 +10,9 @@ Avtaleutsending, each exactly once (keyed by the visit and what happened to it):
 - a visit cancelled by the service: ``08``; the citizen was not at home: ``11``.
 
 A visit the portal never saw (new, or already past) is not pushed: the portal
-asks for what is planned. Only citizens known to be digitally active are
-told; for anyone else the message would come back as ``E35``.
+asks for what is planned. Only the visits of citizens known to be digitally
+active are kept and told; for anyone else a message would come back as
+``E35``, and their visits are not digidialog's to keep.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ class PreparedVisit:
     event: AppointmentChanged | VisitCompleted
     appointment: Appointment
     push: tuple[Notice, PortalMessage] | None
+    keep: bool = True
+    """Whether the appointment is stored (the citizen is digitally active)."""
 
 
 class VisitNotices:
@@ -113,6 +116,11 @@ class VisitNotices:
                 "status": AppointmentStatus.COMPLETED,
                 "completed_at": appointment.completed_at or event.occurred_at,
                 "cancellation_reason": None, "recurrence": None})
+        if not self._active(event.citizen_id):
+            # Only the digitally active are kept: nobody else asks, and what the EPJ knows of
+            # other people's visits has no business in digidialog's store. Becoming active
+            # reads the citizen's visits (first contact, the nightly reconciliation).
+            return PreparedVisit(event, appointment, None, keep=False)
         before = self.store.appointments.get(self.m.her_id, appointment.uid)
         stale = before is not None and before.changed_at > event.occurred_at
         # An event older than what is stored changes nothing, but a visit done is told
@@ -121,7 +129,7 @@ class VisitNotices:
         if stale and appointment.status is not AppointmentStatus.COMPLETED:
             notice = None
         route = self.m.route_of(appointment.service_id or "")
-        if notice is None or route is None or not self._active(event.citizen_id):
+        if notice is None or route is None:
             return PreparedVisit(event, appointment, None)
         return PreparedVisit(event, appointment,
                              (notice, self._message(notice, route, event.citizen_id, now)))
@@ -129,8 +137,9 @@ class VisitNotices:
     def record(self, conn: Connection, prepared: PreparedVisit, now: datetime) -> str | None:
         """Store the appointment and add the push, if any; the code pushed."""
         event = prepared.event
-        self.store.appointments.put(conn, self.m.her_id, event.citizen_id,
-                                    prepared.appointment, changed_at=event.occurred_at)
+        if prepared.keep:
+            self.store.appointments.put(conn, self.m.her_id, event.citizen_id,
+                                        prepared.appointment, changed_at=event.occurred_at)
         if prepared.push is None:
             return None
         notice, message = prepared.push

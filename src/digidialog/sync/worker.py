@@ -23,6 +23,7 @@ from digidialog.sync.attempt import attempt
 from digidialog.sync.cancelling import Cancelling
 from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
+from digidialog.sync.nightly.replies import EPJ_STATUS_BATCH, push_statuses
 from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.sync.retry import RetryPolicy
 from digidialog.sync.staff import StaffMessageRouter
@@ -58,6 +59,7 @@ class OutboxWorker:
             jobs.EPJ_EVENT: self._event,
             jobs.EPJ_READ_WINDOW: self._read_window,
             jobs.EPJ_CANCEL: self._cancel,
+            EPJ_STATUS_BATCH: push_statuses(store, municipality),
         }
 
     def run_once(self, owner: str, *, limit: int = 20,

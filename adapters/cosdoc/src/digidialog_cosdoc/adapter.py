@@ -60,6 +60,8 @@ from digidialog_cosdoc.wire import PAGE_SIZE, Kommando, d, read_jn
 T = TypeVar("T")
 _log = get_logger(__name__)
 _ONE_DAY = timedelta(days=1)
+PATIENTS_FRESH = 600.0
+"""Seconds a complete reading of PASIENTER serves the export's number-to-id mapping."""
 
 CAPABILITIES = Capabilities(
     vendor="cosdoc",
@@ -143,6 +145,7 @@ class CosDocAdapter:
                 if service_code is None or service_code in record.service_codes:
                     yield record
             after = following if following is not None and following > after else None
+        self._patients.completed()
 
     def appointments(self, citizen_id: str, start: datetime, end: datetime) -> list[Appointment]:
         """AVTALER for the Oslo dates around ``[start, end)``; the appointments overlapping it."""
@@ -177,10 +180,13 @@ class CosDocAdapter:
     def export_appointments(self, day: date) -> Iterator[tuple[str, Appointment]]:
         """EKSPORT_AVTALER for ``day``, streamed: ``(national id, Appointment)`` per record.
 
-        Every PASIENTER page is read first, so that numbers map to national ids
-        without a call per record; records of patients not listed are skipped.
+        Numbers map to national ids from the cache, without a call per record: every
+        PASIENTER page is read first unless the whole list was read in the last
+        :data:`PATIENTS_FRESH` seconds (the nightly job reads it just before, then
+        exports day after day). Records of patients not listed are skipped.
         """
-        self._patients.load_all()
+        if not self._patients.complete_since(self._patients.clock() - PATIENTS_FRESH):
+            self._patients.load_all()
         names = self._names()
         unknown = 0
         for number, appointment in self._client.export(outgoing.eksport_avtaler(day), names):

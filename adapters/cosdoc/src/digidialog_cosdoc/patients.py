@@ -131,6 +131,16 @@ class PatientNumbers:
             yield from pairs
             after = following
 
+    def completed(self) -> None:
+        """Note that the whole list was just read to its last page (by any reader)."""
+        with self._lock:
+            self._complete_at = self.clock()
+
+    def complete_since(self, moment: float) -> bool:
+        """Whether the whole list was read (to its last page) at or after ``moment``."""
+        with self._lock:
+            return self._complete_at is not None and self._complete_at >= moment
+
     def load_all(self) -> int:
         """Read every PASIENTER page into the cache; returns how many patients are known."""
         for _ in self.scan():

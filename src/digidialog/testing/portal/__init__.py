@@ -9,6 +9,7 @@
         portal.wait_for_receipt(question.msg_id)
         answer = portal.wait_for(function="service_reply", thread=question.msg_id)[0]
         portal.send_citizen_reply(answer)
+        portal.declare_digitally_active("13116900216")    # answers the nightly SIDAB with 28
         portal.assert_no_violations()
 
 What it sends is real and schema-valid (built with the project's codecs), with
@@ -19,6 +20,7 @@ recorded for the test to query. It needs nothing beyond a plain install.
 
 from digidialog.testing.portal.answers import Answer, ReceiptPolicy
 from digidialog.testing.portal.build import CitizenLike, as_patient
+from digidialog.testing.portal.digital import DigitalUsers
 from digidialog.testing.portal.records import (
     ErrorReport,
     Received,
@@ -33,6 +35,7 @@ __all__ = [
     "SYNC_TIMEOUT",
     "Answer",
     "CitizenLike",
+    "DigitalUsers",
     "ErrorReport",
     "PortalSimulator",
     "ReceiptPolicy",

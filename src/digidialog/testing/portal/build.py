@@ -123,6 +123,18 @@ def digital_status_change(
     )
 
 
+def digital_status_reply(
+    sender: Party, question: PortalMessage, at: datetime, active: Sequence[Patient]
+) -> PortalMessage:
+    """The answer to a SIDAB: ``28`` listing the digitally active persons, ``29`` for none."""
+    return _message(
+        Process.DIGITALBRUKER, Function.DIGITAL_STATUS_REPLY, "28" if active else "29",
+        generated_at=at, sender=sender, receiver=question.sender,
+        conversation=Conversation(parent=question.msg_id, root=question.msg_id),
+        persons=tuple(active),
+    )
+
+
 def planned_appointments_request(
     sender: Party, receiver: Party, citizen: CitizenLike, at: datetime, *,
     on_behalf_of: Representative | None = None,

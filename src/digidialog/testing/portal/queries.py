@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from digidialog.domain import OverviewEntry
 from digidialog.helsenorge.message import Function
 
 from .receiver import Receiver
@@ -40,6 +41,19 @@ class Queries:
         ``municipality`` the sender's level-1 HER-id.
         """
         return self._ledger.received(_matcher(function, citizen, thread, municipality, code))
+
+    def overviews(self, citizen: str | None = None) -> list[Received]:
+        """The TjenesteOversikt messages that reached the portal (about ``citizen``), in order."""
+        return self.received(Function.SERVICE_OVERVIEW, citizen=citizen)
+
+    def latest_overview(self, citizen: str) -> tuple[OverviewEntry, ...] | None:
+        """The services the portal last heard the citizen has; ``None`` if it heard nothing."""
+        found = self.overviews(citizen)
+        return found[-1].message.services if found else None
+
+    def status_questions(self) -> list[Received]:
+        """The SIDAB questions that reached the portal, in order."""
+        return self.received(Function.DIGITAL_STATUS_QUERY)
 
     def receipts_for(self, msg_id: str) -> list[Received]:
         """The AppRecs the engine sent about the simulator's message ``msg_id``."""

@@ -35,6 +35,8 @@ POLL_SECONDS = 0.05
 
 SendReceipt = Callable[[PortalMessage, str], None]
 """Sends an AppRec to a municipality's level-1 HER-id."""
+Respond = Callable[[PortalMessage], None]
+"""Answers a received message the portal answers (a SIDAB), after its AppRec."""
 
 
 class Receiver:
@@ -43,7 +45,7 @@ class Receiver:
     def __init__(
         self, transport: Transport, ledger: Ledger, policy: ReceiptPolicy, *,
         portal_her_id: str, portal: Party, clock: Callable[[], datetime],
-        send_receipt: SendReceipt,
+        send_receipt: SendReceipt, respond: Respond | None = None,
     ) -> None:
         """Receive for ``portal_her_id``; answer as ``portal`` through ``send_receipt``."""
         self._transport = transport
@@ -53,6 +55,7 @@ class Receiver:
         self._portal = portal
         self._clock = clock
         self._send_receipt = send_receipt
+        self._respond = respond
         self._queues = (async_queue(portal_her_id), error_queue(portal_her_id))
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -166,6 +169,8 @@ class Receiver:
         if answer is not None:
             to = message.sender.her_ids[0] or envelope.from_her_id or ""
             self._send_receipt(answer, to)
+        if self._respond is not None and request is None and not received.duplicate:
+            self._respond(message)
         return received
 
     def _record_error_report(self, envelope: Envelope) -> None:

@@ -20,7 +20,7 @@ from typing import Self
 from digidialog.domain import CancellationKind, DigitalStatus
 from digidialog.domain.attachments import Attachment
 from digidialog.helsenorge import encode
-from digidialog.helsenorge.message import Party, PortalMessage, Representative
+from digidialog.helsenorge.message import Function, Party, PortalMessage, Representative
 from digidialog.helsenorge.processes import Process
 from digidialog.transport.base import (
     APPREC_SUBJECT,
@@ -35,6 +35,7 @@ from digidialog.transport.base import (
 from . import build
 from .answers import ReceiptPolicy
 from .build import CitizenLike
+from .digital import DigitalUsers
 from .queries import Queries
 from .receiver import Receiver
 from .records import Ledger, Received, Sent
@@ -77,6 +78,7 @@ class PortalSimulator(Queries):
         self.portal_her_id = portal_her_id
         self.portal = build.portal_party(portal_her_id, portal_unit_her_id)
         self.answers = ReceiptPolicy()
+        self.digital_users = DigitalUsers()
         self.sync_timeout = sync_timeout
         self._names = dict(names or {})
         self._cpa_id = cpa_id
@@ -86,6 +88,7 @@ class PortalSimulator(Queries):
         self._receiver = Receiver(
             transport, self._ledger, self.answers, portal_her_id=portal_her_id,
             portal=self.portal, clock=clock, send_receipt=self._send_receipt,
+            respond=self._respond,
         )
 
     # ------------------------------------------------------------ receiving
@@ -185,6 +188,14 @@ class PortalSimulator(Queries):
         return self.send_message(build.digital_status_change(
             self.portal, self._party(municipality, service), citizen, self._clock(), status))
 
+    def declare_digitally_active(self, *citizens: str, active: bool = True) -> None:
+        """Citizens who consented on helsenorge.no (``active=False``: who withdrew).
+
+        Only the portal's answers to the engine's SIDAB questions reflect this;
+        to push a change as Helsenorge does during the day, use :meth:`send_digital_status`.
+        """
+        self.digital_users.declare(citizens, active=active)
+
     def send_message(
         self, message: PortalMessage, *, queue: str | None = None, subject: str | None = None,
         from_her_id: str | None = None, to_her_id: str | None = None, cpa_id: str | None = None,
@@ -227,6 +238,15 @@ class PortalSimulator(Queries):
             self._ledger.forget_sent(sent)
             raise
         return sent
+
+    def _respond(self, message: PortalMessage) -> None:
+        """Answer a SIDAB with 28 (the asked persons who are active) or 29 (none)."""
+        if message.function is not Function.DIGITAL_STATUS_QUERY \
+                or not self.digital_users.answering:
+            return
+        active = [p for p in message.persons if self.digital_users.is_active(p.id)]
+        self.send_message(build.digital_status_reply(self.portal, message, self._clock(),
+                                                     active))
 
     def _send_receipt(self, receipt: PortalMessage, municipality: str) -> None:
         envelope = self._envelope(encode(receipt), municipality, subject=APPREC_SUBJECT)
