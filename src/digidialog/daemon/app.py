@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from digidialog.adapters import registry
 from digidialog.adapters.contract import EpjAdapter
 from digidialog.daemon.config_models import DaemonConfig, MunicipalityConfig
+from digidialog.daemon.epj_health import EpjReachability, WatchedAdapter
 from digidialog.daemon.health import Health
 from digidialog.daemon.http import HttpServer
 from digidialog.daemon.metrics import Metrics
@@ -68,6 +69,12 @@ def municipality_context(config: DaemonConfig, municipality: MunicipalityConfig,
     )
 
 
+def settings_of(config: DaemonConfig) -> EngineSettings:
+    """The engine's timings from ``[engine]`` (its defaults where the file says nothing)."""
+    return EngineSettings(lease_seconds=config.engine.lease_seconds,
+                          poll_interval=config.engine.poll_interval)
+
+
 class Daemon:
     """One running digidialog: every configured municipality in one process."""
 
@@ -79,22 +86,29 @@ class Daemon:
         self.metrics = Metrics()
         self.transports = transport_factory(config, store)
         self.adapters: list[EpjAdapter] = []
+        # The engine's own EPJ calls tell /readyz whether each EPJ answers (no probe calls).
+        self.epj_reachability = EpjReachability()
         try:
             contexts = []
             for municipality in config.municipalities:
                 adapter = registry.load(municipality.vendor).create(
                     municipality.epj.adapter_settings())
                 self.adapters.append(adapter)
-                contexts.append(municipality_context(config, municipality, adapter))
+                watched = WatchedAdapter(adapter, municipality.her_id, self.epj_reachability)
+                contexts.append(municipality_context(config, municipality, watched))
         except BaseException:
             self._close_adapters()
             raise
-        self.engine = Engine(store, contexts, self.transports, settings=engine_settings,
+        self.engine = Engine(store, contexts, self.transports,
+                             settings=engine_settings or settings_of(config),
                              observer=self.metrics)
         self.http = HttpServer.from_config(config.http, health=self.health, metrics=self.metrics)
         self._probe = self.transports()
         self.health.add_check("store", store.ping)
         self.health.add_check("broker", self._ping_transport)
+        for municipality in config.municipalities:
+            self.health.add_check(f"epj:{municipality.her_id}",
+                                  self.epj_reachability.check(municipality.her_id))
         self.metrics.add_refresher(self._refresh_metrics)
         for context in contexts:
             endpoint = context.adapter.push_endpoint()

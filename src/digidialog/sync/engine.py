@@ -57,6 +57,8 @@ class EngineSettings:
     """How often the events an EPJ pushed (kept by its adapter, locally) are read."""
     error_wait: float = 2.0
     batch: int = 20
+    lease_seconds: float = 60.0
+    """How long a claimed job is this engine's; renewed as each job's turn comes."""
 
 
 class _Lane:
@@ -207,10 +209,11 @@ class Engine:
 
     def _work_once(self, lane: _Lane) -> bool:
         owner = self.owner
+        lease = self.settings.lease_seconds
         items = self.store.inbox.claim(owner, municipality=lane.municipality.her_id,
-                                       limit=self.settings.batch)
+                                       limit=self.settings.batch, lease_seconds=lease)
         for item in items:
             attempt(self.store.inbox, item, owner, self.policy,
-                    lambda job: lane.inbound.handle(job, owner))
-        done = lane.worker.run_once(owner, limit=self.settings.batch)
+                    lambda job: lane.inbound.handle(job, owner), lease_seconds=lease)
+        done = lane.worker.run_once(owner, limit=self.settings.batch, lease_seconds=lease)
         return bool(items) or done > 0
