@@ -6,10 +6,10 @@ is wrapped in a :class:`WatchedAdapter` that notes how each call the engine
 makes ended; :class:`EpjReachability` keeps the last outcome per municipality,
 and the readiness check named ``epj:<her_id>`` reads it:
 
-- the EPJ could not be reached, timed out, answered broken, or refused our
-  credentials: failing, with the reason and since when;
-- it answered (a refusal on the merits, such as an unknown visit, is an
-  answer): passing;
+- the EPJ could not be reached, timed out, sent a reply that could not be read
+  at all, or refused our credentials: failing, with the reason and since when;
+- it answered (a refusal on the merits, such as an unknown visit, or a record
+  the adapter cannot use, is an answer): passing;
 - nothing asked yet: passing (an EPJ is not assumed down before it is tried).
 
 A pushing EPJ (Profil) is read from the adapter's local store, which needs
@@ -41,6 +41,7 @@ from digidialog.adapters.contract import (
 from digidialog.domain import Appointment, CancellationRequest
 from digidialog.errors import (
     AuthenticationFailed,
+    BrokenReply,
     MalformedReply,
     VendorRejected,
     VendorTimeout,
@@ -52,8 +53,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-UNREACHABLE = (VendorUnavailable, VendorTimeout, MalformedReply, AuthenticationFailed)
-"""What an EPJ call ends with when the EPJ is not there for us."""
+UNREACHABLE = (VendorUnavailable, VendorTimeout, BrokenReply, AuthenticationFailed)
+"""What an EPJ call ends with when the EPJ is not there for us. A refusal, or a record
+the adapter cannot use in an answer that could be read, is an answer."""
 _REASON_CHARS = 300
 _DIGIT_RUNS = re.compile(r"\d{11,}")
 
@@ -130,7 +132,7 @@ class WatchedAdapter:
         except UNREACHABLE as error:
             self.reachability.failed(self.municipality, error)
             raise
-        except VendorRejected:
+        except (VendorRejected, MalformedReply):
             self.reachability.answered(self.municipality)
             raise
         if evidence:
