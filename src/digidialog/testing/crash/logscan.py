@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from digidialog.domain.national_id import inspect_national_id
 
 _ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
-TEXT_MARKERS = ("melding-", "svar-", "Jeg er bortreist", "Besøket må gjennomføres",
-                "Hei, dette er", "Spørsmål")
-"""What the run's texts say: each text carries a unique marker, and these phrases."""
+TEXT_MARKERS = ("Jeg er bortreist", "Besøket må gjennomføres", "Hei, dette er", "Spørsmål")
+"""Phrases of the run's texts."""
+MARKER = re.compile(r"\b(?:melding|svar)-[0-9a-f]{12}\b")
+"""The unique word each of the run's texts carries (see :func:`.messages.token`)."""
 
 
 @dataclass
@@ -66,7 +67,7 @@ def scan(daemon: str, lines: Iterable[str], personal: Personal) -> list[Leak]:
             kind = "national id"
         elif any(n in line for n in names):
             kind = "name"
-        elif any(t in line for t in personal.texts):
+        elif any(t in line for t in personal.texts) or MARKER.search(line):
             kind = "message text"
         if kind is not None:
             leaks.append(Leak(daemon, number, kind))
