@@ -110,6 +110,13 @@ class MalformedReply(RetriableError):
     wrong content type). Retried a few times, since proxies truncate; then dead-lettered."""
 
 
+class BrokenReply(MalformedReply):
+    """The EPJ's reply as a whole could not be read: not XML, truncated, not a SOAP envelope,
+    too big, the wrong content type (an error page). It says nothing about the record asked
+    for, so a feed retries it as it would a network failure, rather than give the record up
+    as unusable (a proxy that truncates replies for a while must not cost a staff message)."""
+
+
 class AuthenticationFailed(FatalError):
     """The EPJ refused our credentials or certificate."""
 

@@ -11,9 +11,10 @@ import pytest
 from cosdoc_support import FIRST_DAY, ONE_TRY, Running, running
 
 from digidialog.adapters.contract import CitizenMessage, EpjAdapter
+from digidialog.adapters.patience import Patience
 from digidialog.domain.events import StaffMessageWritten
 from digidialog.domain.timezone import OSLO
-from digidialog.errors import MalformedReply, RetriableError
+from digidialog.errors import BrokenReply, MalformedReply, RetriableError
 from digidialog.testing.conformance import HOSTILE_REPLIES
 from digidialog.testing.mockbase import Fault, FaultKind
 from digidialog_cosdoc.documents import build
@@ -134,6 +135,53 @@ def test_an_unusable_event_does_not_hold_back_the_feed(cosdoc: Running) -> None:
     assert [e.message.body for e in batch.events if isinstance(e, StaffMessageWritten)] == [
         "Den andre"]
     assert batch.checkpoint == "2"
+
+
+def test_details_answered_broken_hold_the_feed_until_the_patience_runs_out(
+        cosdoc: Running) -> None:
+    """HENT_MELDING truncated (a proxy at fault, say): nothing is known of the message, so
+    the batch fails and is read again, as on a network error, rather than the message being
+    lost. Only after the patience is it skipped, and the one behind it comes through."""
+    number = min(cosdoc.mock.store.pasienter)
+    cosdoc.mock.store.write_message(number, "Den første")
+    cosdoc.mock.store.write_message(number, "Den andre")
+    adapter = cosdoc.adapter(policy=ONE_TRY)
+    clock = ManualClock()
+    adapter._events.patience = Patience(seconds=600, clock=clock)  # type: ignore[attr-defined]
+    cosdoc.mock.inject(Fault(FaultKind.TRUNCATED, operation="HENT_MELDING", times=4))
+    for _ in range(3):
+        with pytest.raises(BrokenReply):
+            adapter.changes(None)
+        clock.now += 60
+    clock.now += 600
+    batch = adapter.changes(None)
+    assert [e.message.body for e in batch.events if isinstance(e, StaffMessageWritten)] == [
+        "Den andre"]
+    assert batch.checkpoint == "2"
+
+
+def test_details_answered_broken_for_a_while_lose_nothing(cosdoc: Running) -> None:
+    """Broken replies to HENT_MELDING, then whole ones: the message comes through."""
+    number = min(cosdoc.mock.store.pasienter)
+    cosdoc.mock.store.write_message(number, "Kommer likevel")
+    adapter = cosdoc.adapter(policy=ONE_TRY)
+    cosdoc.mock.inject(Fault(FaultKind.MALFORMED_XML, operation="HENT_MELDING", times=3))
+    for _ in range(3):
+        with pytest.raises(BrokenReply):
+            adapter.changes(None)
+    batch = adapter.changes(None)
+    assert [e.message.body for e in batch.events if isinstance(e, StaffMessageWritten)] == [
+        "Kommer likevel"]
+
+
+class ManualClock:
+    """A monotonic clock moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def test_events_out_of_order_stop_the_batch(cosdoc: Running) -> None:

@@ -39,10 +39,10 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from digidialog.adapters.wire_errors import cause, public_url, where
 from digidialog.errors import (
     AuthenticationFailed,
+    BrokenReply,
     DigidialogError,
     FatalError,
     InvalidRequest,
-    MalformedReply,
     RetriableError,
     VendorTimeout,
     VendorUnavailable,
@@ -199,7 +199,7 @@ class SoapEndpoint:
                                     retry_after=retry_after_seconds(response))
         if media != self.version.content_type:
             # An error page (a 404 for a wrong address) is told by its status, not its type.
-            raise MalformedReply(
+            raise BrokenReply(
                 f"the EPJ answered {answered}, not a SOAP reply" if status >= 300 else
                 f"reply has content type {media or 'none'!r}, expected "
                 f"{self.version.content_type} ({answered})"
@@ -207,7 +207,7 @@ class SoapEndpoint:
         try:
             envelope = safe.parse(body, max_bytes=self.policy.max_reply_bytes)
         except DigidialogError as error:
-            raise MalformedReply(f"reply is not usable XML: {error}") from None
+            raise BrokenReply(f"reply is not usable XML: {error}") from None
         content = soap_body(envelope, self.version)
         fault = read_fault(content, self.version, status)
         if fault is not None:
@@ -234,7 +234,7 @@ def read_limited(response: requests.Response, limit: int, *,
     """
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise MalformedReply(f"reply of {declared} bytes is larger than the limit of {limit}")
+        raise BrokenReply(f"reply of {declared} bytes is larger than the limit of {limit}")
     read1 = getattr(response.raw, "read1", None)
     pieces: Iterator[bytes] = (
         iter(lambda: read1(65536, decode_content=True) or b"", b"") if deadline and read1
@@ -245,7 +245,7 @@ def read_limited(response: requests.Response, limit: int, *,
     for chunk in pieces:
         size += len(chunk)
         if size > limit:
-            raise MalformedReply(f"reply is larger than the limit of {limit} bytes")
+            raise BrokenReply(f"reply is larger than the limit of {limit} bytes")
         if deadline is not None and time.monotonic() > deadline:
             raise VendorTimeout("the reply was still arriving at the call's deadline")
         chunks.append(chunk)
@@ -256,11 +256,11 @@ def soap_body(envelope: etree._Element, version: SoapVersion) -> etree._Element:
     """The first element inside the Envelope's Body."""
     namespace = version.namespace
     if envelope.tag != f"{{{namespace}}}Envelope":
-        raise MalformedReply(f"reply is not a SOAP {version.name[1]}.{version.name[2]} envelope")
+        raise BrokenReply(f"reply is not a SOAP {version.name[1]}.{version.name[2]} envelope")
     body = envelope.find(f"{{{namespace}}}Body")
     content = None if body is None else next((c for c in body if isinstance(c.tag, str)), None)
     if content is None:
-        raise MalformedReply("reply envelope has an empty Body")
+        raise BrokenReply("reply envelope has an empty Body")
     return content
 
 
@@ -348,7 +348,7 @@ _TRANSLATIONS: tuple[tuple[type[BaseException], Callable[[BaseException], Digidi
      lambda e: VendorUnavailable(f"the connection to {where(e)} broke during the reply "
                                  f"({cause(e)})")),
     (requests.exceptions.ContentDecodingError,
-     lambda e: MalformedReply(f"the reply from {where(e)} could not be decoded ({cause(e)})")),
+     lambda e: BrokenReply(f"the reply from {where(e)} could not be decoded ({cause(e)})")),
     (requests.exceptions.ConnectionError,
      lambda e: VendorUnavailable(f"could not connect to {where(e)} ({cause(e)})")),
     (requests.exceptions.InvalidURL, _invalid_address),
@@ -358,15 +358,15 @@ _TRANSLATIONS: tuple[tuple[type[BaseException], Callable[[BaseException], Digidi
      lambda e: FatalError(f"invalid request header: {_said(e)}")),
     (requests.exceptions.RequestException,
      lambda e: VendorUnavailable(f"the request to {where(e)} failed ({cause(e)})")),
-    (zeep.exceptions.DTDForbidden, lambda e: MalformedReply("a DTD in a WSDL or reply")),
-    (zeep.exceptions.EntitiesForbidden, lambda e: MalformedReply("entities in a WSDL or reply")),
-    (zeep.exceptions.XMLSyntaxError, lambda e: MalformedReply(f"broken XML: {_said(e)}")),
+    (zeep.exceptions.DTDForbidden, lambda e: BrokenReply("a DTD in a WSDL or reply")),
+    (zeep.exceptions.EntitiesForbidden, lambda e: BrokenReply("entities in a WSDL or reply")),
+    (zeep.exceptions.XMLSyntaxError, lambda e: BrokenReply(f"broken XML: {_said(e)}")),
     (zeep.exceptions.ValidationError,
      lambda e: InvalidRequest(f"request does not fit the vendor's schema: {_said(e)}")),
     (zeep.exceptions.TransportError, lambda e: VendorUnavailable(f"transport error: {_said(e)}")),
     (zeep.exceptions.Fault, lambda e: FatalError(f"unexpected SOAP fault: {_said(e)}")),
     (zeep.exceptions.Error, lambda e: FatalError(f"SOAP client error: {_said(e)}")),
-    (etree.XMLSyntaxError, lambda e: MalformedReply(f"broken XML: {_said(e)}")),
+    (etree.XMLSyntaxError, lambda e: BrokenReply(f"broken XML: {_said(e)}")),
     # read_limited reads with urllib3's read1 when a deadline is set, past requests'
     # own translation of these (the order follows requests' iter_content).
     (urllib3.exceptions.SSLError,
@@ -378,7 +378,7 @@ _TRANSLATIONS: tuple[tuple[type[BaseException], Callable[[BaseException], Digidi
      lambda e: VendorUnavailable(f"the connection to {where(e)} broke during the reply "
                                  f"({cause(e)})")),
     (urllib3.exceptions.DecodeError,
-     lambda e: MalformedReply(f"the reply from {where(e)} could not be decoded ({cause(e)})")),
+     lambda e: BrokenReply(f"the reply from {where(e)} could not be decoded ({cause(e)})")),
     (urllib3.exceptions.HTTPError,
      lambda e: VendorUnavailable(f"the reply from {where(e)} could not be read ({cause(e)})")),
 )

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from digidialog.adapters import registry
 from digidialog.adapters.contract import EpjAdapter
 from digidialog.daemon.config_models import DaemonConfig, MunicipalityConfig
+from digidialog.daemon.epj_health import EpjReachability, WatchedAdapter
 from digidialog.daemon.health import Health
 from digidialog.daemon.http import HttpServer
 from digidialog.daemon.metrics import Metrics
@@ -98,6 +99,12 @@ def municipality_context(config: DaemonConfig, municipality: MunicipalityConfig,
     )
 
 
+def settings_of(config: DaemonConfig) -> EngineSettings:
+    """The engine's timings from ``[engine]`` (its defaults where the file says nothing)."""
+    return EngineSettings(lease_seconds=config.engine.lease_seconds,
+                          poll_interval=config.engine.poll_interval)
+
+
 class Daemon:
     """One running digidialog: every configured municipality in one process."""
 
@@ -113,22 +120,29 @@ class Daemon:
                         warning=timedelta(days=config.portal.cms.expiry_warning_days))
         self.transports = transport_factory(config, store, self.protection)
         self.adapters: list[EpjAdapter] = []
+        # The engine's own EPJ calls tell /readyz whether each EPJ answers (no probe calls).
+        self.epj_reachability = EpjReachability()
         try:
             contexts = []
             for municipality in config.municipalities:
                 adapter = registry.load(municipality.vendor).create(
                     municipality.epj.adapter_settings())
                 self.adapters.append(adapter)
-                contexts.append(municipality_context(config, municipality, adapter))
+                watched = WatchedAdapter(adapter, municipality.her_id, self.epj_reachability)
+                contexts.append(municipality_context(config, municipality, watched))
         except BaseException:
             self._close_adapters()
             raise
-        self.engine = Engine(store, contexts, self.transports, settings=engine_settings,
+        self.engine = Engine(store, contexts, self.transports,
+                             settings=engine_settings or settings_of(config),
                              observer=self.metrics)
         self.http = HttpServer.from_config(config.http, health=self.health, metrics=self.metrics)
         self._probe = broker_factory(config, store)()
         self.health.add_check("store", store.ping)
         self.health.add_check("broker", self._ping_transport)
+        for municipality in config.municipalities:
+            self.health.add_check(f"epj:{municipality.her_id}",
+                                  self.epj_reachability.check(municipality.her_id))
         self.metrics.add_refresher(self._refresh_metrics)
         if self.expiry is not None:
             self.metrics.add_refresher(self._refresh_certificates)

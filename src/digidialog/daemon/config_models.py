@@ -2,10 +2,11 @@
 
 Keys and their meaning are fixed by ``daemon.md``; the keys added here are
 ``[store] password`` and ``[portal] username``/``password`` (credentials kept
-out of the URL, so that they can come from the environment), and the vendor
-keys of ``[municipality.epj]`` beyond the common ones, which are kept as the
-adapter's ``options``, and the keys of message protection (``[portal.cms]``,
-``[municipality.cms]``, :mod:`digidialog.daemon.config_cms`). Unknown keys are
+out of the URL, so that they can come from the environment), the vendor keys
+of ``[municipality.epj]`` beyond the common ones, which are kept as the
+adapter's ``options``, the keys of message protection (``[portal.cms]``,
+``[municipality.cms]``, :mod:`digidialog.daemon.config_cms`) and the optional
+``[engine]`` timings. Unknown keys are
 refused everywhere else: a typo must not silently fall back to a default.
 """
 
@@ -162,6 +163,19 @@ class HttpConfig(Section):
         return split_listen(self.listen)
 
 
+class EngineConfig(Section):
+    """``[engine]`` (optional): the engine's timings, for operators who must tune them.
+
+    ``lease_seconds`` is how long a job taken by a daemon is its own: a daemon
+    that dies holds its jobs that long before another (or its restart) takes
+    them, and each job's lease is renewed as its turn comes, so it bounds one
+    job, not a batch. ``poll_interval`` is how often a polled change feed is read.
+    """
+
+    lease_seconds: Seconds = 60.0
+    poll_interval: Seconds = 2.0
+
+
 class EpjConfig(Section):
     """``[municipality.epj]``: the adapter's settings; other keys become its ``options``."""
 
@@ -294,6 +308,7 @@ class DaemonConfig(Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     portal: PortalConfig
     http: HttpConfig = Field(default_factory=HttpConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
     municipalities: tuple[MunicipalityConfig, ...] = Field(alias="municipality")
 
     @model_check(mode="before")

@@ -142,6 +142,27 @@ class WorkQueue:
         with self._db.within(conn) as connection:
             return connection.execute(statement).rowcount == 1
 
+    def hold(self, item: WorkItem, owner: str, *, lease_seconds: float = 60) -> bool:
+        """Whether ``owner`` still holds ``item`` (as claimed) for a while yet.
+
+        A lease with more than half of ``lease_seconds`` left is ``owner``'s (nobody
+        takes an unexpired lease); otherwise it is renewed to ``lease_seconds`` from
+        now, which fails (``False``, nothing changed) when another worker took the
+        item meanwhile or it is no longer pending: a lease that ran out while the
+        item waited its turn in a batch may have gone to another daemon, which then
+        does it instead.
+        """
+        now = self._db.now()
+        if item.lease_until is not None and item.leased_by == owner and \
+                item.lease_until - now > timedelta(seconds=lease_seconds / 2):
+            return True
+        statement = (
+            update(self.table).where(*self._held(item.id, owner))
+            .values(lease_until=now + timedelta(seconds=lease_seconds), updated_at=now)
+        )
+        with self._db.write() as connection:
+            return connection.execute(statement).rowcount == 1
+
     def retry_later(self, item_id: int, owner: str, *, error: str, delay: float,
                     conn: Connection | None = None) -> bool:
         """Count a failed attempt and put the item back, due ``delay`` seconds from now.

@@ -20,8 +20,17 @@ log = get_logger("sync.attempt")
 
 
 def attempt(queue: WorkQueue, item: WorkItem, owner: str, policy: RetryPolicy,
-            work: Callable[[WorkItem], None]) -> bool:
-    """Run ``work(item)``; ``True`` when it succeeded."""
+            work: Callable[[WorkItem], None], *, lease_seconds: float | None = None) -> bool:
+    """Run ``work(item)``; ``True`` when it succeeded.
+
+    With ``lease_seconds`` the lease is checked first, and renewed when it runs low: a
+    job claimed in a batch waits for the jobs before it, and if its lease ran out
+    meanwhile another daemon may have taken it, so it is left to that one (``False``)
+    rather than done twice.
+    """
+    if lease_seconds is not None and not queue.hold(item, owner, lease_seconds=lease_seconds):
+        log.info("job taken over by another worker", job=item.id, kind=item.kind)
+        return False
     try:
         work(item)
     except RetriableError as error:

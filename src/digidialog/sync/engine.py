@@ -63,6 +63,8 @@ class EngineSettings:
     (competing consumers on ``<her_id>_sync``). More let one answer wait for the broker or
     the database while another is made; measured at 50 concurrent requests, a second or
     third loop gained nothing in one process (the answers are bound by its CPU)."""
+    lease_seconds: float = 60.0
+    """How long a claimed job is this engine's; renewed as each job's turn comes."""
 
 
 class _Lane:
@@ -235,10 +237,11 @@ class Engine:
 
     def _work_once(self, lane: _Lane) -> bool:
         owner = self.owner
+        lease = self.settings.lease_seconds
         items = self.store.inbox.claim(owner, municipality=lane.municipality.her_id,
-                                       limit=self.settings.batch)
+                                       limit=self.settings.batch, lease_seconds=lease)
         for item in items:
             attempt(self.store.inbox, item, owner, self.policy,
-                    lambda job: lane.inbound.handle(job, owner))
-        done = lane.worker.run_once(owner, limit=self.settings.batch)
+                    lambda job: lane.inbound.handle(job, owner), lease_seconds=lease)
+        done = lane.worker.run_once(owner, limit=self.settings.batch, lease_seconds=lease)
         return bool(items) or done > 0

@@ -63,17 +63,21 @@ class OutboxWorker:
         }
 
     def run_once(self, owner: str, *, limit: int = 20,
-                 kinds: Collection[str] | None = None) -> int:
-        """Claim and carry out up to ``limit`` due jobs (only ``kinds`` if given); how many."""
+                 kinds: Collection[str] | None = None, lease_seconds: float = 60.0) -> int:
+        """Claim and carry out up to ``limit`` due jobs (only ``kinds`` if given); how many.
+
+        Each job's lease is renewed as its turn comes (see :func:`attempt`).
+        """
         items = self.store.outbox.claim(owner, municipality=self.m.her_id, limit=limit,
-                                        kinds=kinds)
+                                        kinds=kinds, lease_seconds=lease_seconds)
         for item in items:
             work = self._work.get(item.kind)
             if work is None:
                 self.store.outbox.park(item.id, owner, reason=f"unknown job kind {item.kind!r}")
                 continue
             attempt(self.store.outbox, item, owner, self.policy,
-                    lambda job, work=work: work(job, owner))  # type: ignore[misc]
+                    lambda job, work=work: work(job, owner),  # type: ignore[misc]
+                    lease_seconds=lease_seconds)
         return len(items)
 
     def _send(self, item: WorkItem, owner: str) -> None:
@@ -89,14 +93,17 @@ class OutboxWorker:
             message_id=meta.get("msg_id") or f"job-{item.key}",
             properties=meta.get("properties") or {},
         )
-        self.transport.send(meta["queue"], envelope)
-        now = self.clock()
-        with self.store.transaction() as conn:
-            if meta.get("ack") and meta.get("msg_id"):
+        if meta.get("ack") and meta.get("msg_id"):
+            # Awaited before it is sent: the portal may answer at once, and another daemon
+            # (or this one, restarted) may take the AppRec before a later commit here; it
+            # would find nothing awaited, and the receipt would be awaited forever.
+            with self.store.transaction() as conn:
                 self.store.receipts.expect(conn, msg_id=meta["msg_id"],
                                            municipality=self.m.her_id, outbox_item=item.id,
                                            citizen_id=citizen, process=meta.get("process", ""),
-                                           sent_at=now)
+                                           sent_at=self.clock())
+        self.transport.send(meta["queue"], envelope)
+        with self.store.transaction() as conn:
             self.store.outbox.complete(conn, item.id, owner)
         self.observer.message_sent(self.m.her_id, meta.get("subject") or "error-report")
         for code in meta.get("error_codes") or ():

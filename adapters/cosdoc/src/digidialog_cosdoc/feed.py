@@ -17,10 +17,13 @@ The event id is the Hendelse Id. A Hendelse carries no time, so
 ``occurred_at`` is the message's Sendt, the visit's completion, or else the
 moment the adapter read the event. An event whose details are gone
 (Status 2), whose details are unusable even after the endpoint's retries
-(broken, hostile, another patient's), whose patient is not in PASIENTER, or
-whose values the domain refuses is logged by Id and skipped: the feed moves
-past it rather than stopping there for ever. Network errors (unavailable,
-timeouts) are raised, and the batch is read again from the same checkpoint.
+(hostile, another patient's), whose patient is not in PASIENTER, or whose
+values the domain refuses is logged by Id and skipped: the feed moves past it
+rather than stopping there for ever. Network errors (unavailable, timeouts)
+are raised, and the batch is read again from the same checkpoint; so is a
+reply to the details call that cannot be read at all (:class:`BrokenReply`:
+truncated, not XML), for as long as :class:`~digidialog.adapters.patience.Patience`
+allows, since it says nothing of the record.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from digidialog.adapters.patience import Patience
 from digidialog.domain import AppointmentStatus
 from digidialog.domain.events import (
     AppointmentChanged,
@@ -38,7 +42,7 @@ from digidialog.domain.events import (
     StaffMessageWritten,
     VisitCompleted,
 )
-from digidialog.errors import MalformedReply, UnknownAppointment, VendorRejected
+from digidialog.errors import BrokenReply, MalformedReply, UnknownAppointment, VendorRejected
 from digidialog.log import get_logger
 from digidialog_cosdoc import outgoing
 from digidialog_cosdoc.appointments import AVTALE, read_avtale
@@ -60,11 +64,13 @@ class EventReader:
     """Reads one batch of the change feed into domain events."""
 
     def __init__(self, client: CosDocClient, patients: PatientNumbers,
-                 service_names: Callable[[], dict[str, str]]) -> None:
+                 service_names: Callable[[], dict[str, str]],
+                 patience: Patience | None = None) -> None:
         self._client = client
         self._patients = patients
         self._service_names = service_names
         self._began = 0.0
+        self.patience = patience or Patience()
 
     def read(self, after: int, limit: int) -> tuple[list[EpjEvent], int, bool]:
         """Events after Id ``after``: the events, the last Id read, whether the page was full."""
@@ -97,7 +103,15 @@ class EventReader:
             _log.warning("cosdoc.event_skipped", event_id=hendelse.id, reason="unknown PasientNr")
             return None
         try:
-            return self._details(hendelse, citizen)
+            event = self._details(hendelse, citizen)
+        except BrokenReply as error:
+            # Nothing is known of the record (a proxy truncating replies, an error page):
+            # the batch fails and is read again, for a while, as after a network error.
+            if self.patience.still_waiting(str(hendelse.id)):
+                raise
+            _log.error("cosdoc.event_skipped", event_id=hendelse.id,
+                       reason=f"replies stayed broken: {error}")
+            return None
         except (MalformedReply, VendorRejected) as error:
             # A detail CosDoc will not give (Status 1 or 2) or cannot give in a usable
             # form, after the endpoint's own retries: skipped, loudly, so that one bad
@@ -106,6 +120,8 @@ class EventReader:
             _log.error("cosdoc.event_skipped", event_id=hendelse.id,
                        reason=f"{type(error).__name__}: {error}")
             return None
+        self.patience.forget(str(hendelse.id))
+        return event
 
     def _details(self, hendelse: Hendelse, citizen: str) -> EpjEvent | None:
         event_id = str(hendelse.id)

@@ -22,6 +22,7 @@ from typing import Protocol
 from pydantic import TypeAdapter
 
 from digidialog.adapters.contract import ChangeBatch
+from digidialog.adapters.patience import Patience
 from digidialog.domain import (
     Appointment,
     AppointmentStatus,
@@ -38,6 +39,7 @@ from digidialog.domain.events import (
     VisitCompleted,
 )
 from digidialog.errors import (
+    BrokenReply,
     DigidialogError,
     InvalidRequest,
     MalformedReply,
@@ -97,18 +99,22 @@ class Feed:
     """Reads the event store as a checkpointed feed of domain events."""
 
     def __init__(self, store: EventStore, reader: VendorReader,
-                 outbox_batch: int = MAX_OUTBOX_COUNT) -> None:
+                 outbox_batch: int = MAX_OUTBOX_COUNT, patience: Patience | None = None) -> None:
         self.store = store
         self.reader = reader
         self.outbox_batch = max(1, min(outbox_batch, MAX_OUTBOX_COUNT))
+        self.patience = patience or Patience()
 
     def changes(self, checkpoint: str | None, limit: int) -> ChangeBatch:
         """Events after ``checkpoint``: at most ``limit`` unless one stored event alone makes more.
 
         When resolving an event fails in a way worth retrying, the events read so
-        far are returned (``more`` set); with none read, the error is raised. An
-        event whose details Profil refuses (a final fault), or answers broken
-        :data:`PARK_AFTER` times, is parked: logged, and read as no events.
+        far are returned (``more`` set); with none read, the error is raised. A
+        reply that cannot be read at all (:class:`BrokenReply`) is such a failure
+        for as long as :class:`~digidialog.adapters.patience.Patience` allows. An
+        event whose details Profil refuses (a final fault), whose record cannot be
+        used :data:`PARK_AFTER` times, or whose replies stay broken past that
+        patience, is parked: logged, and read as no events.
         """
         if limit < 1:
             raise InvalidRequest("limit must be at least 1")
@@ -119,6 +125,15 @@ class Feed:
         for row in rows[:limit]:
             try:
                 resolved = self._resolve(row, limit)
+                self.patience.forget(str(row.seq))
+            except BrokenReply as error:
+                # Nothing is known of the record (a proxy truncating replies, an error
+                # page): waited out like a network failure, for a while.
+                if self.patience.still_waiting(str(row.seq)):
+                    if processed == 0:
+                        raise
+                    break
+                resolved = self._park(row, error)
             except (MalformedReply, VendorRejected) as error:
                 # Details Profil refuses, or keeps answering broken, would hold up every
                 # event behind this one: after a few tries the event is parked.

@@ -336,11 +336,13 @@ class ProfilHarness:
         pushes one CancellationDecision per visit, and the adapter answers the request once.
 
         A request the adapter expanded into no CancelVisit (an empty period) was answered
-        by the adapter at once: there is nothing to decide.
+        by the adapter at once: there is nothing to decide. A request registered by an
+        adapter with an event store of its own (a daemon's) is known by its CancelVisit
+        calls alone.
         """
         if self.push_store is None:
             raise RuntimeError("the harness is not started")
-        if self.push_store.planned(request_id) is None:
+        if self.push_store.planned(request_id) is None and not self.cancellations(request_id):
             raise LookupError("no cancellation was registered under that id")
         self.mock.decide_cancellations(accept, comment, request_id=request_id)
 
