@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from digidialog.cli.demo import due_by, example_title
+from digidialog.cli.demo import example_title
 from digidialog.cli.main import app
+from digidialog.demo.report import due_by
 from digidialog.domain import answer_deadline
 from digidialog.domain.timezone import OSLO
-from digidialog.helsenorge import Function
+from digidialog.helsenorge import decode
 from tests.conftest import example_files, examples_folder
 
 runner = CliRunner()
@@ -50,19 +52,34 @@ def _lines(output: str) -> list[str]:
     return lines
 
 
-def test_the_journey_fits_80_columns_without_cutting() -> None:
-    """Every line fits; each function name stands whole in its cell; the deadline reads
-    as a day."""
-    result = runner.invoke(app, ["demo"], env={"COLUMNS": "80"})
+def test_the_week_runs_end_to_end_against_every_vendor(tmp_path: Path) -> None:
+    """Every step of the week passes for Gerica, Profil and CosDoc; the report fits 80
+    columns; every message exchanged is in the folder the report names, and each one reads
+    back as what its file name says."""
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path)], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     _lines(result.output)
-    shown = set(re.findall(r"│ ([a-z_]+)\s+│", result.output))
-    journey = {"digital_status_change", "service_overview", "citizen_message", "receipt",
-               "service_reply", "planned_appointments_request", "planned_appointments_reply",
-               "cancellation_request", "cancellation_reply", "appointment_notice"}
-    assert journey <= shown
-    assert journey <= {f.value for f in Function}
+    assert "FAILED" not in result.output
     assert re.search(r"by the end of [A-Z][a-z]+day \d{1,2} [A-Z][a-z]+", result.output)
+    for vendor in ("gerica", "profil", "cosdoc"):
+        files = sorted((tmp_path / "messages" / vendor).glob("*.xml"))
+        functions = {f.name.split("-")[2] for f in files}
+        assert {"digital_status_change", "digital_status_query", "digital_status_reply",
+                "service_overview", "service_notice", "citizen_message", "service_reply",
+                "planned_appointments_request", "planned_appointments_reply",
+                "cancellation_request", "cancellation_reply", "appointment_notice",
+                "receipt"} <= functions
+        for file in files:
+            assert decode(file.read_bytes()).function.value == file.name.split("-")[2]
+    assert (tmp_path / "daemon.log").stat().st_size > 0
+
+
+def test_a_second_run_in_the_same_folder_starts_afresh(tmp_path: Path) -> None:
+    """What a first run left (its store) does not change what the second shows."""
+    for _ in range(2):
+        result = runner.invoke(app, ["demo", "--out", str(tmp_path)], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, result.output
+        assert "FAILED" not in result.output
 
 
 def _example_cells(lines: list[str]) -> list[tuple[str, str]]:
