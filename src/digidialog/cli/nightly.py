@@ -106,10 +106,13 @@ def nightly(config: ConfigOption = None, municipality: MunicipalityOption = None
             answer_timeout: AnswerOption = 900.0, drain: DrainOption = 300.0) -> None:
     """One nightly run now: digital status, service overviews, welcomes, appointments."""
     from digidialog.daemon.app import (  # noqa: PLC0415 - the engine loads only here
+        broker_factory,
+        declare_missing_queues,
         municipality_context,
         open_store,
         transport_factory,
     )
+    from digidialog.daemon.protection import build_protection  # noqa: PLC0415
     from digidialog.sync.engine import Engine, default_owner  # noqa: PLC0415
     from digidialog.sync.nightly import NightlyContext, NightlySettings, run_now  # noqa: PLC0415
 
@@ -128,9 +131,13 @@ def nightly(config: ConfigOption = None, municipality: MunicipalityOption = None
                 adapter = registry.load(entry.vendor).create(entry.epj.adapter_settings())
                 stack.callback(adapter.close)
                 contexts.append(municipality_context(settings, entry, adapter))
+            # As `digidialog run` does: the same protection, the queues it needs declared.
+            transports = transport_factory(settings, store, build_protection(settings))
+            probe = broker_factory(settings, store)()
+            stack.callback(probe.close)
+            declare_missing_queues(settings, probe)
         except DigidialogError as error:
             raise _fail(f"the nightly run cannot start: {error}") from None
-        transports = transport_factory(settings, store)
         engine = Engine(store, contexts, transports)
         listener = transports()
         stack.callback(listener.close)

@@ -84,6 +84,17 @@ def queues_of(config: DaemonConfig) -> list[str]:
     return names
 
 
+def declare_missing_queues(config: DaemonConfig, probe: Transport) -> list[str]:
+    """Declare the configuration's queues that the broker lacks (durable); the names declared.
+
+    ``probe`` is a bare transport (:func:`broker_factory`); the store's own queues need
+    no declaring.
+    """
+    if isinstance(probe, AmqpTransport):
+        return probe.declare_queues(queues_of(config))
+    return []
+
+
 def municipality_context(config: DaemonConfig, municipality: MunicipalityConfig,
                          adapter: EpjAdapter) -> Municipality:
     """What the engine needs to know about one configured municipality."""
@@ -165,9 +176,7 @@ class Daemon:
 
     def prepare_queues(self) -> list[str]:
         """Declare the broker queues that are missing (durable); the names declared."""
-        if isinstance(self._probe, AmqpTransport):
-            return self._probe.declare_queues(queues_of(self.config))
-        return []
+        return declare_missing_queues(self.config, self._probe)
 
     def run(self, *, grace: float = 30.0) -> int:
         """Serve until SIGTERM or SIGINT; the exit status."""
