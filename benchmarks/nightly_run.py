@@ -229,8 +229,9 @@ def rows(measured: list[dict[str, Any]]) -> list[list[str]]:
                    and not second.get("sent") and second.get("unchanged") == m["citizens"]
                    and not heard["duplicates"] and not heard["violations"]
                    and m["stored"] == m["appointments"])
-        passed = (correct and m["acked_seconds"] < SECONDS_LIMIT
-                  and m["peak_mb"] < MEMORY_LIMIT_MB and flat)
+        missed = [name for name, met in (
+            ("acked", m["acked_seconds"] < SECONDS_LIMIT),
+            ("peak", m["peak_mb"] < MEMORY_LIMIT_MB), ("not flat", flat)) if not met]
         made.append([
             f"{m['citizens']:,} citizens, {m['appointments']:,} appointments", m["backend"],
             f"{m['run_seconds']:,.1f}", f"{m['sent_seconds']:,.1f}",
@@ -238,7 +239,8 @@ def rows(measured: list[dict[str, Any]]) -> list[list[str]]:
             f"{m['peak_mb']:,.1f}",
             f"{m['peak_mb'] - m['baseline_mb']:,.1f}", f"{m['stored']:,}",
             f"{heard['overviews']:,}",
-            "PASS" if passed else ("FAIL" if correct else "FAIL (wrong result)"),
+            "FAIL (wrong result)" if not correct
+            else "FAIL: " + ", ".join(missed) if missed else "PASS",
         ])
     return made
 

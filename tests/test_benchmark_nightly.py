@@ -27,9 +27,11 @@ def test_the_verdicts() -> None:
     """Time, memory, flatness and correctness each decide."""
     assert [r[-1] for r in nightly_run.rows([measured(10), measured(20)])] == ["PASS"] * 2
     slow = nightly_run.rows([measured(10, acked=400.0), measured(20)])
-    assert [r[-1] for r in slow] == ["FAIL", "PASS"]
+    assert [r[-1] for r in slow] == ["FAIL: acked", "PASS"]
     growing = nightly_run.rows([measured(10, peak=100.0), measured(20, peak=200.0)])
-    assert [r[-1] for r in growing] == ["FAIL", "FAIL"]
+    assert [r[-1] for r in growing] == ["FAIL: not flat", "FAIL: not flat"]
+    heavy = nightly_run.rows([measured(10, peak=400.0, acked=301.0)])
+    assert heavy[0][-1] == "FAIL: acked, peak"
     wrong = nightly_run.rows([measured(10, overviews=9)])
     assert wrong[0][-1] == "FAIL (wrong result)"
 

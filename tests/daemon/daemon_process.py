@@ -13,26 +13,32 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from digidialog.domain.timezone import OSLO
 from digidialog.testing.harness import ConformanceHarness
 
 
 def config_text(harness: ConformanceHarness, *, store_url: str, municipality: str,
                 service: str, portal_her_id: str, transport: str = "embedded",
-                amqp_url: str | None = None, options: dict[str, str] | None = None) -> str:
+                amqp_url: str | None = None, options: dict[str, str] | None = None,
+                nightly: str | None = None) -> str:
     """A daemon configuration for one municipality on ``harness``'s vendor mock.
 
     ``options`` are vendor keys of ``[municipality.epj]``, over the harness's own.
+    ``nightly`` is the nightly job's time; by default twelve hours from now, so that
+    a daemon under test runs it only when the test asks for it.
     """
     settings = harness.settings()
+    nightly = nightly or (datetime.now(OSLO) + timedelta(hours=12)).strftime("%H:%M")
     lines = [
         "[store]", f"url = {json.dumps(store_url)}",
         "[portal]", f'transport = "{transport}"', f'her_id = "{portal_her_id}"',
         *([f"url = {json.dumps(amqp_url)}"] if amqp_url else []),
         "[http]", 'listen = "127.0.0.1:0"',
         "[[municipality]]", 'name = "Eksempel kommune"', f'her_id = "{municipality}"',
-        f'vendor = "{harness.vendor}"',
+        f'vendor = "{harness.vendor}"', f'nightly = "{nightly}"',
         "[municipality.epj]", f"base_url = {json.dumps(settings.base_url)}",
     ]
     for key in ("username", "password", "client_cert", "client_key", "ca"):

@@ -42,7 +42,8 @@ class Runs:
 def a_minute_ago() -> time:
     """A nightly time that has just passed (Oslo), so tonight's run is due now."""
     now = datetime.now(OSLO)
-    return max((now - timedelta(minutes=1)).time(), time(0, 0)).replace(microsecond=0)
+    earlier = now - timedelta(minutes=1)
+    return (earlier.time() if earlier.date() == now.date() else time(0, 0)).replace(microsecond=0)
 
 
 def second_engine(here: World, owner: str) -> Engine:

@@ -2,8 +2,10 @@
 
 It sends what citizens and relatives do on helsenorge.no as real, schema-valid
 messages with the AMQP properties Helsenorge sets, answers what the engine
-sends with AppRecs, and records and checks everything for the test to query
-(see :class:`~digidialog.testing.portal.queries.Queries`).
+sends with AppRecs (and the nightly SIDAB questions with 28/29, from the
+citizens a test declares digitally active), and records and checks
+everything for the test to query (see
+:class:`~digidialog.testing.portal.queries.Queries`).
 """
 
 from __future__ import annotations
