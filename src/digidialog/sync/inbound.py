@@ -183,9 +183,7 @@ class InboundHandler:
             return
         now = self.clock()
         with self.store.transaction() as conn:
-            if message.ack:
-                self._send(conn, f"apprec:{message.msg_id}",
-                           outgoing.application_receipt(Header.of(message), now))
+            self._acknowledge(conn, message, now)
             self._send(conn, f"refusal:{message.msg_id}", outgoing.refusal(
                 message, now, "Kommunen tar ikke imot denne typen melding.",
                 process=route.process), message.patient.id if message.patient else None)
@@ -223,9 +221,7 @@ class InboundHandler:
                                 Action.WRITE_MESSAGE)
         now = self.clock()
         with self.store.transaction() as conn:
-            if message.ack:
-                self._send(conn, f"apprec:{message.msg_id}",
-                           outgoing.application_receipt(Header.of(message), now))
+            self._acknowledge(conn, message, now)
             if refusal is not None or route is None:
                 refusal = refusal or Refusal(outgoing.REFUSED, CLOSED_TEXT, "service closed")
                 self._send(conn, f"refusal:{message.msg_id}",
@@ -289,9 +285,7 @@ class InboundHandler:
         refusal = self.cancelling.check(message, request)
         now = self.clock()
         with self.store.transaction() as conn:
-            if message.ack:
-                self._send(conn, f"apprec:{message.msg_id}",
-                           outgoing.application_receipt(Header.of(message), now))
+            self._acknowledge(conn, message, now)
             if refusal is None:
                 self.cancelling.accept_request(conn, message, request, now)
             elif refusal.code == REJECTED:
@@ -310,9 +304,7 @@ class InboundHandler:
         # The portal could not take a message of ours (26 refused, 31 general error): there is
         # nothing to answer; the AppRec says we have it, and operators see it in the log.
         with self.store.transaction() as conn:
-            if message.ack:
-                self._send(conn, f"apprec:{message.msg_id}",
-                           outgoing.application_receipt(Header.of(message), self.clock()))
+            self._acknowledge(conn, message, self.clock())
             self.store.inbox.complete(conn, item.id, owner)
         log.warning("the portal refused a message", msg_id=message.msg_id, code=message.code,
                     refers_to=message.conversation.parent if message.conversation else None)
@@ -324,9 +316,7 @@ class InboundHandler:
         update = DigitalStatusUpdate(national_id=patient.id, active=active,
                                      since=to_oslo(message.generated_at).date())
         with self.store.transaction() as conn:
-            if message.ack:
-                self._send(conn, f"apprec:{message.msg_id}",
-                           outgoing.application_receipt(Header.of(message), now))
+            self._acknowledge(conn, message, now)
             self.store.citizens.set_active(conn, self.m.her_id, patient.id, active, now, "SDAB")
             self.store.outbox.add(conn, municipality=self.m.her_id, kind=jobs.EPJ_DIGITAL_STATUS,
                                   key=f"status:{message.msg_id}",
@@ -335,6 +325,12 @@ class InboundHandler:
                 jobs.enqueue_first_read(self.store, conn, municipality=self.m.her_id,
                                         citizen_id=patient.id)
             self.store.inbox.complete(conn, item.id, owner)
+
+    def _acknowledge(self, conn: Connection, message: PortalMessage, now: datetime) -> None:
+        """The AppRec OK ``message`` asked for (``Ack J``), if it asked."""
+        if message.ack:
+            self._send(conn, f"apprec:{message.msg_id}",
+                       outgoing.application_receipt(Header.of(message), now))
 
     def _send(self, conn: Connection, key: str, message: PortalMessage,
               citizen_id: str | None = None) -> None:
