@@ -7,12 +7,15 @@ what the EPJ does to the engine's calls is what the check reports.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from digidialog.adapters.soap import CallPolicy
-from digidialog.daemon.epj_health import EpjReachability, WatchedAdapter
+from digidialog.daemon.epj_health import EpjReachability, WatchedAdapter, watch
+from digidialog.domain.timezone import OSLO
 from digidialog.errors import VendorRejected, VendorUnavailable
+from digidialog.sync.nightly.appointments import DailyExport
 from digidialog.testing import mocks
 from digidialog.testing.harness import ConformanceHarness
 from digidialog.testing.mockbase import Fault, FaultKind
@@ -101,3 +104,38 @@ def test_the_reason_never_carries_a_national_id() -> None:
         reachability.check(MUNICIPALITY)()
     assert "13116900216" not in str(raised.value)
     assert "***********" in str(raised.value)
+
+
+def test_an_adapter_with_a_daily_export_keeps_it_through_the_wrapper() -> None:
+    """The nightly job streams CosDoc's daily export when the adapter has one: wrapped for
+    ``/readyz`` it must still have it (hidden, the nightly read citizen by citizen), and the
+    export's first record counts as an answer."""
+    harness = mocks.start("cosdoc", seed_citizens=0)
+    try:
+        citizen = harness.seed_citizens(1)[0]
+        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        harness.seed_visits(citizen, 2, start)
+        reachability = EpjReachability()
+        adapter = watch(harness.adapter(policy=CallPolicy(timeout=2.0, attempts=1)),
+                        MUNICIPALITY, reachability)
+        assert isinstance(adapter, DailyExport)
+        day = start.astimezone(OSLO).date()
+        exported = list(adapter.export_appointments(day))
+        assert {owner for owner, _ in exported} == {citizen}
+        assert len(exported) == 2
+        assert reachability.outcome(MUNICIPALITY) is not None
+        reachability.check(MUNICIPALITY)()
+
+        harness.mock.inject(Fault(FaultKind.HTTP_500))
+        with pytest.raises(VendorUnavailable):
+            list(adapter.export_appointments(day))
+        with pytest.raises(ConnectionError):
+            reachability.check(MUNICIPALITY)()
+    finally:
+        harness.stop()
+
+
+def test_an_adapter_without_an_export_is_not_given_one(gerica: ConformanceHarness) -> None:
+    """Gerica has no daily export: the wrapper must not pretend it has."""
+    adapter = watch(gerica.adapter(), MUNICIPALITY, EpjReachability())
+    assert not isinstance(adapter, DailyExport)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from digidialog.adapters import registry
 from digidialog.adapters.contract import EpjAdapter
 from digidialog.daemon.config_models import DaemonConfig, MunicipalityConfig
-from digidialog.daemon.epj_health import EpjReachability, WatchedAdapter
+from digidialog.daemon.epj_health import EpjReachability, watch
 from digidialog.daemon.health import Health
 from digidialog.daemon.http import HttpServer
 from digidialog.daemon.metrics import Metrics
@@ -139,7 +139,7 @@ class Daemon:
                 adapter = registry.load(municipality.vendor).create(
                     municipality.epj.adapter_settings())
                 self.adapters.append(adapter)
-                watched = WatchedAdapter(adapter, municipality.her_id, self.epj_reachability)
+                watched = watch(adapter, municipality.her_id, self.epj_reachability)
                 contexts.append(municipality_context(config, municipality, watched))
         except BaseException:
             self._close_adapters()

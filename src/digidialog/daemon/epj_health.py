@@ -12,6 +12,11 @@ and the readiness check named ``epj:<her_id>`` reads it:
   the adapter cannot use, is an answer): passing;
 - nothing asked yet: passing (an EPJ is not assumed down before it is tried).
 
+An adapter's optional abilities stay visible through the wrapper: one with a
+daily export (CosDoc) is wrapped in a :class:`WatchedExport`, so the nightly
+job still streams the export instead of reading citizen by citizen
+(:func:`watch` chooses).
+
 A pushing EPJ (Profil) is read from the adapter's local store, which needs
 no call to the EPJ: its reading is no evidence that the EPJ answers, so only
 the other calls (and the reading's failures) count for it.
@@ -24,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from digidialog.adapters.contract import (
@@ -47,6 +52,7 @@ from digidialog.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
+from digidialog.sync.nightly.appointments import DailyExport
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -148,14 +154,17 @@ class WatchedAdapter:
         """As the wrapped adapter."""
         return self._watch(self.inner.services)
 
-    def citizens(self, service_code: str | None = None) -> Iterator[CitizenRecord]:
-        """As the wrapped adapter."""
-        pages = self.inner.citizens(service_code)
-        first = self._watch(lambda: next(pages, None))
+    def _watch_stream(self, items: Iterator[T]) -> Iterator[T]:
+        """A lazy reading: the EPJ answered when it gave the first item (or said none)."""
+        first = self._watch(lambda: next(items, None))
         if first is None:
             return
         yield first
-        yield from pages
+        yield from items
+
+    def citizens(self, service_code: str | None = None) -> Iterator[CitizenRecord]:
+        """As the wrapped adapter."""
+        return self._watch_stream(self.inner.citizens(service_code))
 
     def set_digital_status(self, updates: Sequence[DigitalStatusUpdate]) -> int:
         """As the wrapped adapter."""
@@ -190,3 +199,26 @@ class WatchedAdapter:
     def close(self) -> None:
         """Close the wrapped adapter."""
         self.inner.close()
+
+
+class WatchedExport(WatchedAdapter):
+    """A :class:`WatchedAdapter` around an adapter with a daily export (CosDoc's)."""
+
+    def __init__(self, inner: EpjAdapter, municipality: str,
+                 reachability: EpjReachability) -> None:
+        super().__init__(inner, municipality, reachability)
+        if not isinstance(inner, DailyExport):
+            raise TypeError(f"{type(inner).__name__} has no daily export")
+        self._export: DailyExport = inner
+
+    def export_appointments(self, day: date) -> Iterator[tuple[str, Appointment]]:
+        """As the wrapped adapter."""
+        return self._watch_stream(self._export.export_appointments(day))
+
+
+def watch(inner: EpjAdapter, municipality: str,
+          reachability: EpjReachability) -> WatchedAdapter:
+    """``inner`` wrapped so that its calls' outcomes are noted, its optional abilities kept."""
+    if isinstance(inner, DailyExport):
+        return WatchedExport(inner, municipality, reachability)
+    return WatchedAdapter(inner, municipality, reachability)

@@ -1,5 +1,8 @@
 """One attempt at one job, and what follows from how it ended.
 
+The log names the kind of error; its text, which may quote the EPJ, is masked
+there and kept in the store (``digidialog deadletter`` shows it).
+
 Shared by the inbox and the outbox: success is the job's own business (it
 marks itself done in its transaction); a retriable failure puts the job back
 with a delay; a final failure, or too many retriable ones, parks it as a dead
@@ -38,16 +41,17 @@ def attempt(queue: WorkQueue, item: WorkItem, owner: str, policy: RetryPolicy,
         if policy.gives_up(attempts, error):
             queue.park(item.id, owner, reason=f"gave up after {attempts} attempts: {error}")
             log.warning("job parked", job=item.id, kind=item.kind, attempts=attempts,
-                        reason=str(error))
+                        error=type(error).__name__, reason=str(error))
         else:
             delay = policy.delay(attempts, error)
             queue.retry_later(item.id, owner, error=str(error), delay=delay)
             log.info("job retried later", job=item.id, kind=item.kind, attempts=attempts,
-                     delay=round(delay, 2), reason=str(error))
+                     delay=round(delay, 2), error=type(error).__name__, reason=str(error))
         return False
     except FatalError as error:
         queue.park(item.id, owner, reason=str(error))
-        log.warning("job parked", job=item.id, kind=item.kind, reason=str(error))
+        log.warning("job parked", job=item.id, kind=item.kind, error=type(error).__name__,
+                    reason=str(error))
         return False
     except Exception as error:  # a bug must not stop the jobs behind this one
         queue.park(item.id, owner, reason=f"unexpected {type(error).__name__}: {error}")

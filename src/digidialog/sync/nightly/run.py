@@ -98,8 +98,11 @@ def execute(ctx: NightlyContext, record: NightlyRunRecord) -> Outcome:
         # mends itself, and a bug is kept in the log, not allowed to end the daemon's loop.
         problem = f"{type(error).__name__}: {error}"
         runs.release(state.id, ctx.owner, error=problem)
+        # The reason's text may quote the EPJ, so the log masks it; the kind of error shows,
+        # and ``digidialog status --json`` gives the whole reason from the store.
         log.warning("nightly_run_failed", municipality=m, run=state.id, part=state.part,
-                    reason=problem, exc_info=not isinstance(error, DigidialogError))
+                    error=type(error).__name__, reason=problem,
+                    exc_info=not isinstance(error, DigidialogError))
         return Outcome(state.id, m, "failed", time.monotonic() - began, state.counts, problem)
     runs.finish(state.id, ctx.owner, completed=True, counts=state.counts)
     seconds = time.monotonic() - began

@@ -53,10 +53,12 @@ def _value(value: object) -> str:
 
 
 def config_text(sites: Sequence[Site], *, store_url: str, amqp_url: str, portal_her_id: str,
-                listen: str, folder: Path, engine: Mapping[str, object] | None = None) -> str:
-    """The TOML of one daemon serving every site; ``folder`` holds its local files (Profil's
-    event store), so two daemons on one machine keep theirs apart. ``engine`` is the
-    ``[engine]`` section (timings), when given."""
+                listen: str, shared: Path, engine: Mapping[str, object] | None = None) -> str:
+    """The TOML of one daemon serving every site. ``shared`` holds the files every daemon
+    of the world shares: Profil's event store, which the push endpoint of whichever daemon
+    Profil reaches writes and every daemon's feed reads (a killed daemon's stored events
+    are not stranded; SQLite shares a file between processes of one host, not between
+    hosts). ``engine`` is the ``[engine]`` section (timings), when given."""
     lines = [
         "[store]", f"url = {json.dumps(store_url)}",
         "[portal]", 'transport = "amqp"', f"url = {json.dumps(amqp_url)}",
@@ -81,7 +83,7 @@ def config_text(sites: Sequence[Site], *, store_url: str, amqp_url: str, portal_
         options: dict[str, object] = {**settings.options, **site.epj_options}
         if site.vendor == "profil":
             options.update(push_username=PUSH_USERNAME, push_password=PUSH_PASSWORD,
-                           event_store=str(folder / f"profil-{site.municipality}.sqlite3"))
+                           event_store=str(shared / f"profil-{site.municipality}.sqlite3"))
         lines += [f"{key} = {_value(value)}" for key, value in options.items()]
         for code, her_id in ((site.harness.open_service(), site.service),
                              (site.harness.second_open_service(), site.second_service)):

@@ -139,7 +139,7 @@ def crash_world(vendors: Sequence[str], *, daemons: int = 1, citizens: int = 4,
             config = own / "digidialog.toml"
             config.write_text(config_text(
                 sites, store_url=store_url, amqp_url=broker, portal_her_id=portal_her_id,
-                listen=f"127.0.0.1:{port}", folder=own, engine=engine), encoding="utf-8")
+                listen=f"127.0.0.1:{port}", shared=folder, engine=engine), encoding="utf-8")
             process = DaemonProcess(name, config, port, own / "daemon.log")
             stack.callback(process.terminate, 30.0)
             processes.append(process)
