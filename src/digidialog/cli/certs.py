@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from digidialog.cli.operate import ConfigOption, JsonOption, _config, _fail
+from digidialog.cli.common import ConfigOption, JsonOption, configuration, fail
 from digidialog.daemon.config import ConfigError
 
 if TYPE_CHECKING:
@@ -38,12 +38,12 @@ def check(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     from digidialog.daemon.protection import build_protection  # noqa: PLC0415
     from digidialog.protection.expiry import inventory  # noqa: PLC0415
 
-    settings = _config(config)
+    settings = configuration(config)
     cms = settings.portal.cms
     try:
         protection = build_protection(settings)
     except ConfigError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if protection is None or cms is None:
         typer.echo('message protection is off ([portal] protection = "none"): '
                    "no certificates are used")

@@ -26,7 +26,7 @@ from rich.progress import Progress as RichBar
 from rich.table import Table
 
 from digidialog.adapters import registry
-from digidialog.cli.operate import ConfigOption, _config, _fail
+from digidialog.cli.common import ConfigOption, configuration, fail
 from digidialog.errors import DigidialogError
 
 if TYPE_CHECKING:  # the engine is loaded only when the command runs
@@ -116,10 +116,10 @@ def nightly(config: ConfigOption = None, municipality: MunicipalityOption = None
     from digidialog.sync.engine import Engine, default_owner  # noqa: PLC0415
     from digidialog.sync.nightly import NightlyContext, NightlySettings, run_now  # noqa: PLC0415
 
-    settings = _config(config)
+    settings = configuration(config)
     chosen = [m for m in settings.municipalities if municipality in (None, m.her_id)]
     if not chosen:
-        raise _fail(f"no municipality with HER-id {municipality} in the configuration")
+        raise fail(f"no municipality with HER-id {municipality} in the configuration")
     outcomes: list[Outcome] = []
     console = Console(stderr=True)
     with ExitStack() as stack:
@@ -137,7 +137,7 @@ def nightly(config: ConfigOption = None, municipality: MunicipalityOption = None
             stack.callback(probe.close)
             declare_missing_queues(settings, probe)
         except DigidialogError as error:
-            raise _fail(f"the nightly run cannot start: {error}") from None
+            raise fail(f"the nightly run cannot start: {error}") from None
         engine = Engine(store, contexts, transports)
         listener = transports()
         stack.callback(listener.close)
@@ -152,7 +152,7 @@ def nightly(config: ConfigOption = None, municipality: MunicipalityOption = None
                 try:
                     outcomes.append(run_now(run))
                 except DigidialogError as error:
-                    raise _fail(f"{context.her_id}: {error}") from None
+                    raise fail(f"{context.her_id}: {error}") from None
         _drain(pump, drain)
     _report(outcomes)
     if not all(o.completed for o in outcomes):

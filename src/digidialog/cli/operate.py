@@ -10,56 +10,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from digidialog.daemon.config import ConfigError, load_config
-from digidialog.daemon.config_models import DaemonConfig
+from digidialog.cli.common import ConfigOption, JsonOption, configuration, fail, opened_store
 from digidialog.daemon.nightly import describe, last_run
 from digidialog.domain import to_oslo
 from digidialog.errors import DigidialogError
-from digidialog.store import Store
-
-ConfigOption = Annotated[Path | None, typer.Option(
-    "--config", help="The configuration file (default: $DIGIDIALOG_CONFIG, ./digidialog.toml)")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
 
 deadletter_app = typer.Typer(no_args_is_help=True, add_completion=False,
                              help="Work the engine parked, with the reason: list, show, retry.")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message if message.startswith("error") else f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
-def _config(path: Path | None) -> DaemonConfig:
-    try:
-        return load_config(path)
-    except ConfigError as error:
-        raise _fail(str(error)) from None
-
-
-@contextmanager
-def _store(path: Path | None) -> Iterator[tuple[DaemonConfig, Store]]:
-    config = _config(path)
-    try:
-        store = Store.open(config.store.connection_url())
-    except DigidialogError as error:
-        raise _fail(f"the store cannot be opened: {error}") from None
-    try:
-        yield config, store
-    except DigidialogError as error:
-        raise _fail(str(error)) from None
-    finally:
-        store.close()
 
 
 def _when(at: datetime | None) -> str:
@@ -77,18 +41,18 @@ def run(config: ConfigOption = None) -> None:
     """The daemon: portal queues, EPJ changes, HTTP; stops cleanly on SIGTERM or SIGINT."""
     from digidialog.daemon.app import Daemon  # noqa: PLC0415 - the engine loads only here
 
-    settings = _config(config)
+    settings = configuration(config)
     try:
         daemon = Daemon.open(settings)
     except DigidialogError as error:
-        raise _fail(f"the daemon cannot start: {error}") from None
+        raise fail(f"the daemon cannot start: {error}") from None
     raise typer.Exit(daemon.run())
 
 
 def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Per municipality: queue depths, vendor checkpoint and its age, dead letters, overdue."""
     now = datetime.now(UTC)
-    with _store(config) as (settings, store):
+    with opened_store(config) as (settings, store):
         checkpoints = {c.municipality: c for c in store.checkpoints.all()}
         rows: list[dict[str, Any]] = []
         for municipality in settings.municipalities:
@@ -125,7 +89,7 @@ def _waiting(depth: dict[str, int]) -> str:
 def overdue(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Citizen messages past their answer deadline (the end of the next working day)."""
     now = datetime.now(UTC)
-    with _store(config) as (settings, store):
+    with opened_store(config) as (settings, store):
         threads = [t for m in settings.municipalities for t in store.threads.overdue(now, m.her_id)]
     rows = [{"thread": t.root, "municipality": t.municipality, "service": t.service_code,
              "received_at": t.last_citizen_message_at.isoformat()
@@ -147,7 +111,7 @@ def overdue(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 @deadletter_app.command("list")
 def deadletter_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Parked work, oldest first, with its reason."""
-    with _store(config) as (_settings, store):
+    with opened_store(config) as (_settings, store):
         letters = store.dead_letters.list()
     rows = [_letter(letter) for letter in letters]
     if as_json:
@@ -165,10 +129,10 @@ def deadletter_list(config: ConfigOption = None, as_json: JsonOption = False) ->
 def deadletter_show(dead_letter: Annotated[int, typer.Argument(help="The dead letter's id")],
                     config: ConfigOption = None) -> None:
     """One dead letter: its reason and the work it holds (without the message itself)."""
-    with _store(config) as (_settings, store):
+    with opened_store(config) as (_settings, store):
         letter = store.dead_letters.get(dead_letter)
         if letter is None:
-            raise _fail(f"no dead letter {dead_letter}")
+            raise fail(f"no dead letter {dead_letter}")
         queue = store.inbox if letter.source == "inbox" else store.outbox
         item = queue.get(letter.item_id)
     shown = _letter(letter)
@@ -188,14 +152,14 @@ def deadletter_retry(
 ) -> None:
     """Put parked work back in line (one, or ``--all``)."""
     if (dead_letter is None) == (not every):
-        raise _fail("give a dead letter's id or --all")
-    with _store(config) as (_settings, store):
+        raise fail("give a dead letter's id or --all")
+    with opened_store(config) as (_settings, store):
         if every:
             count = store.dead_letters.retry_all()
         elif store.dead_letters.retry(dead_letter or 0):
             count = 1
         else:
-            raise _fail(f"no dead letter {dead_letter} waiting to be retried")
+            raise fail(f"no dead letter {dead_letter} waiting to be retried")
     typer.echo(f"{count} put back in line")
 
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from digidialog.cli.operate import ConfigOption, JsonOption, _fail, _store
+from digidialog.cli.common import ConfigOption, JsonOption, fail, opened_store
 from digidialog.domain import Person, Proxy, ProxyScope, Relation
 from digidialog.domain.national_id import mask
 from digidialog.domain.timezone import OSLO
@@ -33,7 +33,7 @@ HolderArgument = Annotated[str, typer.Argument(help="The relative's national id"
 
 def _check_municipality(config_municipalities: list[str], her_id: str) -> None:
     if her_id not in config_municipalities:
-        raise _fail(f"--municipality {her_id} is not a municipality of the configuration")
+        raise fail(f"--municipality {her_id} is not a municipality of the configuration")
 
 
 @proxy_app.command("add")
@@ -57,8 +57,8 @@ def proxy_add(
             valid_from=date.fromisoformat(valid_from) if valid_from else datetime.now(OSLO).date(),
             valid_to=date.fromisoformat(valid_to) if valid_to else None)
     except (ValidationError, ValueError) as error:
-        raise _fail(f"the proxy is not valid: {_first_problem(error)}") from None
-    with _store(config) as (settings, store):
+        raise fail(f"the proxy is not valid: {_first_problem(error)}") from None
+    with opened_store(config) as (settings, store):
         _check_municipality([m.her_id for m in settings.municipalities], municipality)
         with store.transaction() as conn:
             store.proxies.put(conn, municipality, proxy)
@@ -69,12 +69,12 @@ def proxy_add(
 def proxy_remove(citizen: CitizenArgument, holder: HolderArgument,
                  municipality: MunicipalityOption, config: ConfigOption = None) -> None:
     """Withdraw a registered proxy."""
-    with _store(config) as (settings, store):
+    with opened_store(config) as (settings, store):
         _check_municipality([m.her_id for m in settings.municipalities], municipality)
         with store.transaction() as conn:
             removed = store.proxies.remove(conn, municipality, citizen, holder)
     if not removed:
-        raise _fail("no such proxy is registered")
+        raise fail("no such proxy is registered")
     typer.echo("removed")
 
 
@@ -82,7 +82,7 @@ def proxy_remove(citizen: CitizenArgument, holder: HolderArgument,
 def proxy_list(citizen: CitizenArgument, municipality: MunicipalityOption,
                config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """The proxies registered for a citizen."""
-    with _store(config) as (settings, store):
+    with opened_store(config) as (settings, store):
         _check_municipality([m.her_id for m in settings.municipalities], municipality)
         found = store.proxies.of(municipality, citizen)
     if as_json:
