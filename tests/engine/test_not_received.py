@@ -141,3 +141,22 @@ def test_an_avtaleutsending_is_refused_with_apprec_t10(gerica: World, case: str)
     world.portal.wait_for_receipt(after.msg_id, timeout=ANSWER_SECONDS)
     assert refusals_of(world, message.msg_id) == []
     assert_nothing_else_happened(world, message.msg_id)
+
+
+def test_hentplanlagtetimer_on_the_asynchronous_queue_is_reported_to_its_sender(
+        gerica: World) -> None:
+    """HentPlanlagteTimer is synchronous: sent to ``_async`` it has no reply address to be
+    answered at, so its sender hears of it on its error queue (unsupported-message, naming
+    the ``_sync`` queue), and nothing is parked or delivered."""
+    world = gerica
+    message = from_the_portal(world, _named("Hent_planlagte_timer"))
+    assert message.function is Function.PLANNED_APPOINTMENTS_REQUEST
+    before = len(world.portal.errors())
+    world.portal.send_message(message)
+    reports = world.portal.wait_for_errors(before + 1, timeout=ANSWER_SECONDS)
+    report = reports[-1]
+    assert report.condition == "transport:unsupported-message"
+    assert report.description is not None and f"{world.municipality}_sync" in report.description
+    assert not [r for r in world.portal.received(Function.RECEIPT)
+                if r.message.receipt and r.message.receipt.original_msg_id == message.msg_id]
+    assert_nothing_else_happened(world, message.msg_id)

@@ -11,7 +11,6 @@ handled again; the jobs it adds are keyed, so nothing is done twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -21,16 +20,12 @@ from digidialog.adapters.contract import CitizenMessage, DigitalStatusUpdate
 from digidialog.domain import Action, CancellationOutcome, OnBehalfOf, answer_deadline, to_oslo
 from digidialog.domain.digital_status import DigitalStatus
 from digidialog.errors import (
-    FatalError,
-    NotWellFormed,
     RejectedInput,
     SchemaViolation,
-    UnsupportedProcess,
 )
-from digidialog.helsenorge import Function, Party, PortalMessage, decode
-from digidialog.helsenorge.roles import NOT_RECEIVED_APPREC, received_by_municipality, refusal_route
+from digidialog.helsenorge import Function, PortalMessage, decode
+from digidialog.helsenorge.roles import received_by_municipality
 from digidialog.log import get_logger
-from digidialog.protection import protection_failure
 from digidialog.store import Store, WorkItem
 from digidialog.sync import jobs, outgoing
 from digidialog.sync.access import (
@@ -43,25 +38,19 @@ from digidialog.sync.access import (
 from digidialog.sync.cancelling import REJECTED, Cancelling, answer_key
 from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
-from digidialog.sync.header import Header, peek_header
+from digidialog.sync.header import Header
 from digidialog.sync.nightly.replies import StatusReplies
 from digidialog.sync.observer import EngineObserver, NoObserver
-from digidialog.xml.safe import MAX_DOCUMENT_BYTES
+from digidialog.sync.portal_out import PortalOut
+from digidialog.sync.unusable import HER_ID_MISMATCH, Unusable, her_id_problem, readable
 
 log = get_logger("sync.inbound")
 
 _T = TypeVar("_T")
 
-HER_ID_MISMATCH = "E10"
-
-
 def utc_now() -> datetime:
     """The current instant, in UTC."""
     return datetime.now(UTC)
-
-
-class NotServedYet(FatalError):
-    """A function the engine does not act on yet: parked, to be retried after an upgrade."""
 
 
 class InboundHandler:
@@ -77,6 +66,8 @@ class InboundHandler:
         self.services = DirectoryView(directory)
         self.clock = clock
         self.cancelling = Cancelling(store, municipality, directory, clock=clock)
+        self.out = PortalOut(store, municipality, clock)
+        self.unusable = Unusable(self.out)
         self._handlers: dict[Function, Callable[[WorkItem, PortalMessage, str], None]] = {
             Function.RECEIPT: self._receipt,
             Function.CITIZEN_MESSAGE: self._citizen_message,
@@ -89,107 +80,30 @@ class InboundHandler:
 
     def handle(self, item: WorkItem, owner: str) -> None:
         """Act on one stored message; raises a retriable error to try again later."""
-        if self._unprotectable(item, owner):
+        if self.unusable.unprotectable(item, owner):
             return
         try:
-            message = decode(_readable(item))
+            message = decode(readable(item))
         except RejectedInput as error:
-            self._unusable(item, error, owner)
+            self.unusable.unreadable(item, error, owner)
             return
-        problem = _her_id_problem(message, item.meta, self.m.her_id)
+        problem = her_id_problem(message, item.meta, self.m.her_id)
         if problem is not None:
-            self._reject(item, Header.of(message), HER_ID_MISMATCH, problem, owner)
+            self.unusable.reject(item, Header.of(message), HER_ID_MISMATCH, problem, owner)
             return
         handler = self._handlers.get(message.function)
         if handler is None and not received_by_municipality(message.function):
-            self._not_received(item, message, owner)
-            return
-        if handler is None:
-            if message.function in _NOT_SERVED_YET:
-                raise NotServedYet(f"{message.function.value} is not acted on yet")
-            self._reject(item, Header.of(message), "T02",
-                         f"{message.function.value} is not sent to a municipality", owner)
-            return
-        handler(item, message, owner)
-        log.info("portal message handled", msg_id=message.msg_id, process=message.process,
-                 function=message.function.value)
-
-    # ------------------------------------------------------------ unusable input
-
-    def _unprotectable(self, item: WorkItem, owner: str) -> bool:
-        """A message the protection layer could not open: reported to its sender, and parked.
-
-        Its meta carries the marker of :class:`~digidialog.protection.transport.ProtectedTransport`
-        (the errorCondition and why); it is never decoded or processed. Retried from the dead
-        letters, it is parked again: the sender, told by the report, sends it anew.
-        """
-        failure = protection_failure(item.meta)
-        if failure is None:
-            return False
-        condition, description = failure
-        sender = item.meta.get("from_her_id")
-        with self.store.transaction() as conn:
-            if sender:
-                jobs.enqueue_error_report(
-                    self.store, conn, municipality=self.m.her_id, key=f"error:{item.key}",
-                    sender_her_id=sender, subject=item.meta.get("subject"),
-                    condition=condition, description=description,
-                    original_message_id=item.meta.get("message_id"))
-            self.store.inbox.park(item.id, owner, conn=conn, reason=(
-                f"{condition}: {description}" if sender
-                else f"{condition} (no fromHerId to report to): {description}"))
-        log.warning("unprotectable portal message reported and parked", condition=condition,
-                    amqp_message_id=item.meta.get("message_id"), reported=bool(sender))
-        return True
-
-    def _unusable(self, item: WorkItem, error: RejectedInput, owner: str) -> None:
-        # A process (or a function in one) we do not serve has no agreement to answer it
-        # under: like Helsenorge.Messaging, the transport's unsupported-message reports it.
-        header = None if isinstance(error, UnsupportedProcess) else peek_header(item.payload)
-        if header is not None:
-            self._reject(item, header, error.apprec_code, str(error), owner)
-            return
-        sender = item.meta.get("from_her_id")
-        if not sender:
-            raise FatalError(f"unreadable message with no fromHerId to report to: {error}")
-        condition = _error_condition(error)
-        with self.store.transaction() as conn:
-            jobs.enqueue_error_report(
-                self.store, conn, municipality=self.m.her_id, key=f"error:{item.key}",
-                sender_her_id=sender, subject=item.meta.get("subject"), condition=condition,
-                description=str(error), original_message_id=item.meta.get("message_id"))
-            self.store.inbox.complete(conn, item.id, owner)
-        log.warning("unreadable portal message reported", condition=condition,
-                    amqp_message_id=item.meta.get("message_id"), reason=str(error))
-
-    def _reject(self, item: WorkItem, header: Header, code: str, text: str, owner: str) -> None:
-        if self.m.her_id != header.receiver.her_ids[0]:
-            # The MsgHead named another receiver: we answer, so we answer as ourselves.
-            header = replace(header, receiver=Party(her_ids=(self.m.her_id,),
-                                                    names=(self.m.name,)))
-        receipt = outgoing.application_receipt(header, self.clock(), errors=((code, text),))
-        with self.store.transaction() as conn:
-            self._send(conn, f"apprec:{header.msg_id}", receipt)
-            self.store.inbox.complete(conn, item.id, owner)
-        log.warning("portal message rejected", msg_id=header.msg_id, code=code, reason=text)
-
-    def _not_received(self, item: WorkItem, message: PortalMessage, owner: str) -> None:
-        """What only a service sends (a notice, a booking confirmation, an attest answer): the
-        refusal its process has, a 26 in its thread after the AppRec, or else AppRec T10."""
-        reason = f"{message.function.value} is not sent to a municipality"
-        route = refusal_route(message.process)
-        if route is None:
-            self._reject(item, Header.of(message), NOT_RECEIVED_APPREC, reason, owner)
-            return
-        now = self.clock()
-        with self.store.transaction() as conn:
-            self._acknowledge(conn, message, now)
-            self._send(conn, f"refusal:{message.msg_id}", outgoing.refusal(
-                message, now, "Kommunen tar ikke imot denne typen melding.",
-                process=route.process), message.patient.id if message.patient else None)
-            self.store.inbox.complete(conn, item.id, owner)
-        log.warning("portal message refused", msg_id=message.msg_id, code=route.code,
-                    reason=reason)
+            self.unusable.not_received(item, message, owner)
+        elif handler is None and message.function is Function.PLANNED_APPOINTMENTS_REQUEST:
+            self.unusable.misrouted(item, message, owner)
+        elif handler is None:
+            self.unusable.reject(item, Header.of(message), "T02",
+                                 f"{message.function.value} is not sent to a municipality",
+                                 owner)
+        else:
+            handler(item, message, owner)
+            log.info("portal message handled", msg_id=message.msg_id, process=message.process,
+                     function=message.function.value)
 
     # ------------------------------------------------------------ the functions
 
@@ -221,10 +135,10 @@ class InboundHandler:
                                 Action.WRITE_MESSAGE)
         now = self.clock()
         with self.store.transaction() as conn:
-            self._acknowledge(conn, message, now)
+            self.out.acknowledge(conn, message, now)
             if refusal is not None or route is None:
                 refusal = refusal or Refusal(outgoing.REFUSED, CLOSED_TEXT, "service closed")
-                self._send(conn, f"refusal:{message.msg_id}",
+                self.out.send(conn, f"refusal:{message.msg_id}",
                            outgoing.refusal(message, now, refusal.text, refusal.code),
                            patient.id)
             else:
@@ -285,15 +199,15 @@ class InboundHandler:
         refusal = self.cancelling.check(message, request)
         now = self.clock()
         with self.store.transaction() as conn:
-            self._acknowledge(conn, message, now)
+            self.out.acknowledge(conn, message, now)
             if refusal is None:
                 self.cancelling.accept_request(conn, message, request, now)
             elif refusal.code == REJECTED:
-                self._send(conn, answer_key(message.msg_id),
+                self.out.send(conn, answer_key(message.msg_id),
                            self.cancelling.reply(message, CancellationOutcome.REJECTED, now,
                                                  comment=refusal.text), patient.id)
             else:
-                self._send(conn, f"refusal:{message.msg_id}",
+                self.out.send(conn, f"refusal:{message.msg_id}",
                            outgoing.refusal(message, now, refusal.text, refusal.code),
                            patient.id)
             self.store.inbox.complete(conn, item.id, owner)
@@ -304,7 +218,7 @@ class InboundHandler:
         # The portal could not take a message of ours (26 refused, 31 general error): there is
         # nothing to answer; the AppRec says we have it, and operators see it in the log.
         with self.store.transaction() as conn:
-            self._acknowledge(conn, message, self.clock())
+            self.out.acknowledge(conn, message, self.clock())
             self.store.inbox.complete(conn, item.id, owner)
         log.warning("the portal refused a message", msg_id=message.msg_id, code=message.code,
                     refers_to=message.conversation.parent if message.conversation else None)
@@ -316,7 +230,7 @@ class InboundHandler:
         update = DigitalStatusUpdate(national_id=patient.id, active=active,
                                      since=to_oslo(message.generated_at).date())
         with self.store.transaction() as conn:
-            self._acknowledge(conn, message, now)
+            self.out.acknowledge(conn, message, now)
             self.store.citizens.set_active(conn, self.m.her_id, patient.id, active, now, "SDAB")
             self.store.outbox.add(conn, municipality=self.m.her_id, kind=jobs.EPJ_DIGITAL_STATUS,
                                   key=f"status:{message.msg_id}",
@@ -326,56 +240,9 @@ class InboundHandler:
                                         citizen_id=patient.id)
             self.store.inbox.complete(conn, item.id, owner)
 
-    def _acknowledge(self, conn: Connection, message: PortalMessage, now: datetime) -> None:
-        """The AppRec OK ``message`` asked for (``Ack J``), if it asked."""
-        if message.ack:
-            self._send(conn, f"apprec:{message.msg_id}",
-                       outgoing.application_receipt(Header.of(message), now))
-
-    def _send(self, conn: Connection, key: str, message: PortalMessage,
-              citizen_id: str | None = None) -> None:
-        jobs.enqueue_portal_message(self.store, conn, municipality=self.m.her_id, key=key,
-                                    message=message, portal_her_id=self.m.portal_her_id,
-                                    at=self.clock(), citizen_id=citizen_id)
-
 
 def present(value: _T | None, what: str) -> _T:
     """``value``, which the codec's profile guarantees for this function; refused if absent."""
     if value is None:
         raise SchemaViolation(f"{what} is missing")
     return value
-
-
-_NOT_SERVED_YET = frozenset({
-    Function.PLANNED_APPOINTMENTS_REQUEST,
-})
-
-
-def _readable(item: WorkItem) -> bytes:
-    """The stored body; refused when the receiver found it too large to keep."""
-    size = item.meta.get(jobs.OVERSIZED)
-    if size:
-        raise NotWellFormed(f"document is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")
-    return item.payload
-
-
-def _error_condition(error: RejectedInput) -> str:
-    """The ``errorCondition`` that reports ``error`` on the sender's error queue."""
-    if isinstance(error, UnsupportedProcess):
-        return "transport:unsupported-message"
-    if error.apprec_code == "T01":
-        return "transport:not-well-formed-xml"
-    return "transport:invalid-field-value"
-
-
-def _her_id_problem(message: PortalMessage, meta: dict[str, object],
-                    municipality_her_id: str) -> str | None:
-    """Why the transport's HER-ids and the MsgHead's disagree, or ``None`` when they agree."""
-    if municipality_her_id not in message.receiver.her_ids:
-        return "the MsgHead receiver is not the municipality whose queue carried it"
-    sender, receiver = meta.get("from_her_id"), meta.get("to_her_id")
-    if sender and sender not in message.sender.her_ids:
-        return "fromHerId does not name the MsgHead sender"
-    if receiver and receiver not in message.receiver.her_ids:
-        return "toHerId does not name the MsgHead receiver"
-    return None
