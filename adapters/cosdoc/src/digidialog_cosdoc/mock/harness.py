@@ -55,6 +55,7 @@ from digidialog.domain.timezone import OSLO, to_oslo
 from digidialog.errors import DigidialogError, InvalidRequest, VendorRejected
 from digidialog.testing import levers, seed
 from digidialog.testing.harness import DeliveredMessage, ExpectedVisit
+from digidialog.testing.readback import ReadBack
 from digidialog_cosdoc.adapter import CosDocAdapter
 from digidialog_cosdoc.localtime import wall_clock_instant
 from digidialog_cosdoc.mock import certs
@@ -97,7 +98,7 @@ class CosDocHarness:
         self._directory: Path | None = None
         self.files: certs.CertificateFiles | None = None
         self._adapters: list[CosDocAdapter] = []
-        self._read_with: EpjAdapter | None = None
+        self._read_back = ReadBack(self.adapter)
         self._series: dict[str, list[int]] = {}
 
     def start(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -111,7 +112,7 @@ class CosDocHarness:
         for adapter in self._adapters:
             adapter.close()
         self._adapters.clear()
-        self._read_with = None
+        self._read_back.forget()
         self.mock.stop()
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
@@ -263,14 +264,7 @@ class CosDocHarness:
         nr = self._nr(citizen_id)
         with self.mock.store.lock:
             held = [a.span() for a in self.mock.store.avtaler.values() if a.pasient_nr == nr]
-        span = levers.span_of(held)
-        return [] if span is None else self._reader().appointments(citizen_id, *span)
-
-    def _reader(self) -> EpjAdapter:
-        # An adapter of its own: a test's adapters may have wrong credentials or odd policies.
-        if self._read_with is None:
-            self._read_with = self.adapter()
-        return self._read_with
+        return self._read_back.visits(citizen_id, held)
 
     def _service(self, code: str) -> str:
         if not code.isdigit() or int(code) not in self.mock.store.tjenester:

@@ -43,6 +43,7 @@ from digidialog.errors import (
 )
 from digidialog.testing import levers, seed
 from digidialog.testing.harness import DeliveredMessage, ExpectedVisit
+from digidialog.testing.readback import ReadBack
 from digidialog_gerica.adapter import GericaAdapter
 from digidialog_gerica.mock.records import Service, Visit
 from digidialog_gerica.mock.seed import CANCELLED_BY_CODES
@@ -79,7 +80,7 @@ class GericaHarness:
         self.mock = GericaMock(seed_citizens=seed_citizens, first_day=first_day)
         self._rng = random.Random(2026)  # noqa: S311 - test data
         self._adapters: list[GericaAdapter] = []
-        self._read_with: GericaAdapter | None = None
+        self._read_back = ReadBack(self.adapter)
         self._visits = 0
         self._planned: dict[str, Appointment] = {}
 
@@ -92,7 +93,7 @@ class GericaHarness:
         for adapter in self._adapters:
             adapter.close()
         self._adapters.clear()
-        self._read_with = None
+        self._read_back.forget()
         self.mock.stop()
 
     @property
@@ -219,14 +220,7 @@ class GericaHarness:
         with self.mock._lock:
             held = [(v.start, v.end) for v in self.mock.state.visits.values()
                     if v.citizen_id == citizen_id]
-        span = levers.span_of(held)
-        return [] if span is None else self._reader().appointments(citizen_id, *span)
-
-    def _reader(self) -> GericaAdapter:
-        # An adapter of its own: a test's adapters may have wrong credentials or odd policies.
-        if self._read_with is None:
-            self._read_with = self.adapter()
-        return self._read_with
+        return self._read_back.visits(citizen_id, held)
 
     def _known(self, citizen_id: str) -> None:
         if citizen_id not in self.mock.state.citizens:

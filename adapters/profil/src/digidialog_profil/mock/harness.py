@@ -49,6 +49,7 @@ from digidialog.domain.timezone import from_oslo_wall_clock
 from digidialog.errors import DigidialogError
 from digidialog.testing import levers
 from digidialog.testing.harness import DeliveredMessage, ExpectedVisit
+from digidialog.testing.readback import ReadBack
 from digidialog.testing.seed import national_id
 from digidialog_profil.adapter import ProfilAdapter
 from digidialog_profil.faults import FINAL_FAULTS
@@ -95,7 +96,7 @@ class ProfilHarness:
         self.push_store: EventStore | None = None
         self.push: PushServer | None = None
         self._adapters: list[ProfilAdapter] = []
-        self._read_with: ProfilAdapter | None = None
+        self._read_back = ReadBack(self.adapter)
         self._rng = random.Random(2026)  # noqa: S311 - test identities, not secrets
         self._planned: dict[str, Appointment] = {}
 
@@ -123,7 +124,7 @@ class ProfilHarness:
         for adapter in self._adapters:
             adapter.close()
         self._adapters.clear()
-        self._read_with = None
+        self._read_back.forget()
         if self.push is not None:
             self.push.stop()
             self.push = None
@@ -261,14 +262,7 @@ class ProfilHarness:
         with self.mock._lock:
             held = [(v.start, v.end) for v in self.mock.state.visits.values()
                     if v.national_id == citizen_id]
-        span = levers.span_of(held)
-        return [] if span is None else self._reader().appointments(citizen_id, *span)
-
-    def _reader(self) -> ProfilAdapter:
-        # An adapter of its own: a test's adapters may have wrong credentials or odd policies.
-        if self._read_with is None:
-            self._read_with = self.adapter()
-        return self._read_with
+        return self._read_back.visits(citizen_id, held)
 
     def _known(self, citizen_id: str) -> None:
         if citizen_id not in self.mock.state.clients:
