@@ -52,8 +52,10 @@ from tests.proof.live import (
 
 OUTAGE = 10.0
 """Seconds the server stays away: every loop meets the loss, some more than once."""
-BURST = 3
-"""Citizen messages per municipality sent just before the server goes away."""
+TICK = 0.3
+"""Seconds between a citizen's and a staff member's messages in the steady flow."""
+LEAD_IN = 2.0
+"""Seconds the traffic flows before the server is taken away."""
 DRAIN = 120.0
 """Seconds the backlog may take to arrive after the server is back."""
 FIGURES: list[str] = []
@@ -146,51 +148,83 @@ class ReadinessWatch:
 
 @dataclass
 class Traffic:
-    """What citizens and staff wrote around the outage."""
+    """What citizens and staff wrote around the outage: a steady flow in a thread of its
+    own (so that some of it is always on its way when the server goes), and single rounds."""
 
     citizen: list[tuple[Site, str]] = field(default_factory=list)
     staff: list[str] = field(default_factory=list)
+    refused: int = 0
+    """Citizen messages the portal's broker did not take (the portal knows: not counted)."""
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
 
-    def citizens_write(self, world: CrashWorld, times: int) -> None:
-        """Each municipality gets ``times`` citizen messages (the portal retries a refusal:
-        Helsenorge resends what its broker did not take)."""
-        for site in world.sites:
-            for number in range(times):
-                self.citizen.append((site, self._send(world, site, number % 2)))
+    def start_flow(self, world: CrashWorld) -> None:
+        """Every ``TICK`` seconds a citizen and a staff member of the next municipality write."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._flow, args=(world,), name="traffic",
+                                        daemon=True)
+        self._thread.start()
 
-    @staticmethod
-    def _send(world: CrashWorld, site: Site, citizen: int) -> str:
-        deadline = time.monotonic() + 60
-        while True:
+    def stop_flow(self) -> None:
+        """Stop the flow (after the message in hand)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+            self._thread = None
+
+    def _flow(self, world: CrashWorld) -> None:
+        tick = 0
+        while not self._stop.is_set():
+            site = world.sites[tick % len(world.sites)]
             try:
-                return send_message(world, site, marker("melding"), citizen=citizen)
+                self.citizen.append((site, send_message(world, site, marker("melding"),
+                                                        citizen=tick % 2)))
             except RetriableError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+                self.refused += 1
+            self._staff_writes(site)
+            tick += 1
+            self._stop.wait(TICK)
+
+    def citizens_write(self, world: CrashWorld) -> None:
+        """A citizen of each municipality writes (the portal sends again what its broker
+        refused, as Helsenorge does)."""
+        for site in world.sites:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    self.citizen.append((site, send_message(world, site, marker("melding"))))
+                    break
+                except RetriableError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
 
     def staff_write(self, world: CrashWorld) -> None:
         """Staff of each municipality write one message to a citizen."""
         for site in world.sites:
-            word = marker("svar")
-            site.harness.write_staff_message(site.citizens[1], f"Beskjed {word}.")
-            self.staff.append(word)
+            self._staff_writes(site)
+
+    def _staff_writes(self, site: Site) -> None:
+        word = marker("svar")
+        site.harness.write_staff_message(site.citizens[1], f"Beskjed {word}.")
+        self.staff.append(word)
 
     def arrived(self, world: CrashWorld) -> bool:
         """Every citizen message in its EPJ with an AppRec back, every staff message at the
         portal. Profil resends the pushes it could not deliver, as Profil does."""
         world.redeliver_pushes()
         return all(in_epj(site, msg_id) and receipts(world, msg_id)[0]
-                   for site, msg_id in self.citizen) \
-            and all(at_portal(world, word) for word in self.staff)
+                   for site, msg_id in list(self.citizen)) \
+            and all(at_portal(world, word) for word in list(self.staff))
 
     def pending(self, world: CrashWorld) -> str:
         """What had not arrived yet, in words."""
-        citizens = sum(1 for site, msg_id in self.citizen
+        sent, written = list(self.citizen), list(self.staff)
+        citizens = sum(1 for site, msg_id in sent
                        if not (in_epj(site, msg_id) and receipts(world, msg_id)[0]))
-        staff = sum(1 for word in self.staff if not at_portal(world, word))
-        return (f"{citizens} of {len(self.citizen)} citizen messages (EPJ + AppRec),"
-                f" {staff} of {len(self.staff)} staff messages")
+        staff = sum(1 for word in written if not at_portal(world, word))
+        return (f"{citizens} of {len(sent)} citizen messages (EPJ + AppRec),"
+                f" {staff} of {len(written)} staff messages")
 
     def counts(self, world: CrashWorld) -> dict[str, list[int]]:
         """Per message how often its effect happened: in the EPJ, AppRecs, at the portal."""
@@ -210,29 +244,28 @@ class Traffic:
 
 
 def outage(world: CrashWorld, check: str, other: str, server: str, default_port: int,
-           take_away: AbstractContextManager[None], *, portal_sends: bool) -> None:
-    """Traffic, then the server away for ``OUTAGE`` seconds under more traffic, then back;
-    assert what the probes said and that everything arrived once; record the figures.
-
-    ``portal_sends``: citizens write while the server is away too (the broker is up).
-    """
+           take_away: AbstractContextManager[None]) -> None:
+    """Traffic flowing, the server taken away under it for ``OUTAGE`` seconds, then back;
+    assert what the probes said and that everything arrived once; record the figures."""
     daemon = world.daemons[0]
     until(lambda: ready(daemon), 60, "ready before the restart")
     traffic = Traffic()
     with ReadinessWatch(daemon, server, default_port) as watch:
-        traffic.citizens_write(world, BURST)  # in flight: queued, being stored, in the EPJ
-        traffic.staff_write(world)
-        with take_away:
-            in_flight = traffic.pending(world)
-            traffic.staff_write(world)  # found by the daemon while the server is away
-            if portal_sends:
-                traffic.citizens_write(world, 1)  # queued while the daemon cannot store it
-            until(lambda: check in getattr(watch.latest(), "failing", {}), 30,
-                  f"/readyz naming {check}")
-            time.sleep(OUTAGE)
-            assert daemon.running(), "the daemon exited while the server was away"
+        traffic.start_flow(world)
+        try:
+            time.sleep(LEAD_IN)
+            with take_away:
+                in_flight = traffic.pending(world)
+                until(lambda: check in getattr(watch.latest(), "failing", {}), 30,
+                      f"/readyz naming {check}")
+                time.sleep(OUTAGE / 2)
+                traffic.stop_flow()  # staff wrote meanwhile; citizens too, if the broker is up
+                time.sleep(OUTAGE / 2)
+                assert daemon.running(), "the daemon exited while the server was away"
+        finally:
+            traffic.stop_flow()
         until(lambda: getattr(watch.latest(), "server_up", False), 30, "the server's port")
-        traffic.citizens_write(world, 1)  # after it: the portal's connection works again
+        traffic.citizens_write(world)  # after it: the portal's connection works again
         until(lambda: traffic.arrived(world), DRAIN, f"the backlog after the {check} returned")
         drained = time.monotonic()
         until(lambda: ready(daemon), 60, "ready again")
@@ -257,7 +290,8 @@ def outage(world: CrashWorld, check: str, other: str, server: str, default_port:
         f"  {check}: gone {back - gone:4.1f} s; /readyz named it {first - gone:+4.1f} s after it"
         f" went, failed {last - first:4.1f} s, 200 again {ready_again - back:+4.1f} s after it"
         f" was back; backlog drained {drained - back:+4.1f} s after it was back. In flight when"
-        f" it went: {in_flight}. {len(counts['in EPJ'])} citizen messages in the EPJ once each"
+        f" it went: {in_flight}; refused by the portal's broker: {traffic.refused}."
+        f" {len(counts['in EPJ'])} citizen messages in the EPJ once each"
         f" with one AppRec OK, {len(counts['at portal'])} staff messages at the portal once"
         f" each; repeated arrivals at the portal: {traffic.wire_duplicates(world)}. Reason:"
         f" {watch.reasons(check)[0][:110]}")
@@ -270,8 +304,7 @@ def test_a_broker_restart_is_named_and_its_backlog_drains(world: CrashWorld) -> 
     daemon lives through it, and every message sent around it arrives once."""
     if not broker_commands_available():
         unavailable("rabbitmqctl and rabbitmq-plugins are needed to restart the broker")
-    outage(world, "broker", "store", amqp_url(), 5672, broker_down(),
-           portal_sends=False)
+    outage(world, "broker", "store", amqp_url(), 5672, broker_down())
 
 
 @pytest.mark.services
@@ -281,5 +314,4 @@ def test_a_postgres_restart_is_named_and_its_backlog_drains(world: CrashWorld) -
     through it, and every message sent around it arrives once."""
     if not postgres_commands_available():
         unavailable("pg_ctlcluster and pg_lsclusters are needed to restart PostgreSQL")
-    outage(world, "store", "broker", postgres_url(), 5432, postgres_down(),
-           portal_sends=True)
+    outage(world, "store", "broker", postgres_url(), 5432, postgres_down())
