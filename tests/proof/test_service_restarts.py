@@ -289,8 +289,8 @@ def outage(world: CrashWorld, check: str, other: str, server: str, default_port:
     FIGURES.append(
         f"  {check}: gone {back - gone:4.1f} s; /readyz named it {first - gone:+4.1f} s after it"
         f" went, failed {last - first:4.1f} s, 200 again {ready_again - back:+4.1f} s after it"
-        f" was back; backlog drained {drained - back:+4.1f} s after it was back. In flight when"
-        f" it went: {in_flight}; refused by the portal's broker: {traffic.refused}."
+        f" was back; backlog drained {drained - back:+4.1f} s after it was back. On their way"
+        f" when it was gone: {in_flight}; refused by the portal's broker: {traffic.refused}."
         f" {len(counts['in EPJ'])} citizen messages in the EPJ once each"
         f" with one AppRec OK, {len(counts['at portal'])} staff messages at the portal once"
         f" each; repeated arrivals at the portal: {traffic.wire_duplicates(world)}. Reason:"
