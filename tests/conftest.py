@@ -6,6 +6,10 @@ repository's ``shared/`` folder, placed beside this checkout as ``../shared``.
 Without it, the tests that need it are skipped, except under CI (``CI=true``) or
 with ``DIGIDIALOG_REQUIRE_SERVICES=1``: then they fail, so that a run that lost
 the material cannot be green.
+
+Tests marked ``disruptive`` restart PostgreSQL or RabbitMQ under every process
+that uses them; they run only with ``DIGIDIALOG_DISRUPTIVE=1`` (``.ci/run`` sets
+it: CI runs the tests one at a time, so a restart disturbs only its own test).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 EXAMPLES = SHARED / "reference" / "helsenorge" / "examples"
 REFCHECK = SHARED / "tools" / "refcheck.py"
+DISRUPTIVE = "DIGIDIALOG_DISRUPTIVE"
 WHERE_FROM = ("the steering repository's shared/ folder (reference/helsenorge, tools/refcheck.py) "
               "belongs beside the checkout, as ../shared")
 
@@ -90,3 +95,18 @@ def official_validate() -> Callable[[bytes], list[str]]:
         return [f"line {e.line}: {e.message}" for e in schema.error_log]
 
     return validate
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the ``disruptive`` tests unless ``DIGIDIALOG_DISRUPTIVE=1`` asks for them.
+
+    Skipped at collection, so that their fixtures (a running daemon) never start.
+    """
+    if os.environ.get(DISRUPTIVE) == "1":
+        return
+    skip = pytest.mark.skip(reason=(
+        f"restarts PostgreSQL or RabbitMQ under every process using them; set {DISRUPTIVE}=1 "
+        "to run it (.ci/run does), and run nothing else against those servers meanwhile"))
+    for item in items:
+        if item.get_closest_marker("disruptive") is not None:
+            item.add_marker(skip)

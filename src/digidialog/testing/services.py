@@ -76,7 +76,9 @@ def fresh_postgres_schema(base: str | None = None, *, prefix: str = "t") -> Iter
     """
     base = base or postgres_url()
     schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    # pre_ping: the schema is dropped on a pooled connection that a PostgreSQL restart
+    # (the disruptive tests') may have killed since it was created.
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
