@@ -114,14 +114,16 @@ class AmqpTransport:
 
     ``timeout`` bounds each wait for the broker (connecting, attaching, a send's
     settlement); ``heartbeat`` is the AMQP idle timeout asked of the broker;
-    ``max_backoff`` caps the wait between failed connection attempts;
+    ``max_backoff`` caps the wait between failed connection attempts (5 s: a
+    daemon's loops wait that long at most after the broker is back, and a try
+    every 5 s costs a broker that is down nothing);
     ``idle_relink`` is how long a receiver link holding nothing may stay
     silent before it is attached afresh; ``prefetch`` is the receiver credit.
     """
 
     def __init__(self, url: str, *, address_prefix: str = "/amq/queue/", prefetch: int = 1,
                  timeout: float = 10.0, heartbeat: float | None = 30.0,
-                 max_backoff: float = 30.0, idle_relink: float = 60.0,
+                 max_backoff: float = 5.0, idle_relink: float = 60.0,
                  container_id: str | None = None) -> None:
         if prefetch < 1:
             raise ValueError("prefetch must be at least 1")
