@@ -51,9 +51,9 @@ def test_two_daemons_under_kills_share_the_work_and_do_none_twice(tmp_path: Path
         (folder / name / "daemon.log").read_text(encoding="utf-8").splitlines()))
         for name in ("daemon-1", "daemon-2")}
     for name, done in work.items():
-        print(f"{name}: {len(done.jobs)} outbox jobs and {len(done.handled)} portal messages "
+        print(f"{name}: {len(done.outbox)} outbox jobs and {len(done.inbox)} portal messages "
               f"logged done; {len(done.owners)} incarnation(s) served")
-    assert all(done.jobs and done.handled for done in work.values()), \
+    assert all(done.outbox and done.inbox for done in work.values()), \
         "a daemon did no work: the two did not share it"
 
 
@@ -71,13 +71,14 @@ def test_a_killed_daemons_leases_are_taken_over_by_the_other(tmp_path: Path) -> 
     assert report.kills == 1 and report.exits == {"daemon-2": 0}
     assert len(takeover.held) >= settings.leases
     assert takeover.finished == takeover.held
+    assert takeover.unlogged == []
     assert takeover.takeover_seconds is not None
     assert takeover.work["daemon-2"].done > 0
 
 
 def test_a_daemons_work_is_read_from_its_log() -> None:
-    """The lease owner of each start, the outbox jobs ended, the portal messages handled;
-    other lines and events are passed over."""
+    """The lease owner of each start, the outbox jobs ended, the inbox jobs (portal
+    messages) handled; other lines and events are passed over."""
     lines = [
         '{"event": "daemon started", "owner": "host:1:aa"}',
         "Traceback (most recent call last):",
@@ -85,12 +86,13 @@ def test_a_daemons_work_is_read_from_its_log() -> None:
         '{"event": "delivered to EPJ", "job": 8}',
         '{"event": "cancellation registered in EPJ", "job": 9}',
         '{"event": "job retried later", "job": 10}',
-        '{"event": "portal message handled", "msg_id": "m-2"}',
+        '{"event": "portal message handled", "msg_id": "m-2", "job": 7}',
         '{"event": "daemon started", "owner": "host:2:bb"}',
         "[1, 2]",
     ]
     work = work_log(log_events(lines))
     assert work.owners == ["host:1:aa", "host:2:bb"]
-    assert work.jobs == {7, 8, 9}
-    assert work.handled == {"m-2"}
+    assert work.outbox == {7, 8, 9}
+    assert work.inbox == {7}
     assert work.done == 4
+    assert work.ended("inbox", 7) and work.ended("outbox", 9) and not work.ended("inbox", 8)

@@ -112,7 +112,7 @@ class InboundHandler:
             return
         handler(item, message, owner)
         log.info("portal message handled", msg_id=message.msg_id, process=message.process,
-                 function=message.function.value)
+                 function=message.function.value, job=item.id)
 
     # ------------------------------------------------------------ unusable input
 

@@ -34,7 +34,7 @@ from digidialog.store.workqueue import DONE, PENDING
 from digidialog.testing.crash.process import DaemonProcess
 from digidialog.testing.crash.report import Report
 from digidialog.testing.crash.run import Flow, TrafficFactory, drain, final_report, standard_traffic
-from digidialog.testing.crash.worklog import WorkLog, work_log
+from digidialog.testing.crash.worklog import ALWAYS_LOGGED, WorkLog, work_log
 from digidialog.testing.crash.world import CrashWorld, crash_world
 from digidialog.testing.mockbase import Fault, FaultKind
 
@@ -49,8 +49,6 @@ class Lease:
     queue: str
     item: int
     kind: str
-    msg_id: str | None = None
-    """For a portal message in the inbox: its MsgId (from its key)."""
 
 
 @dataclass(frozen=True)
@@ -105,9 +103,18 @@ class Takeover:
         return [lease for lease in self.held if lease not in self.finished]
 
     @property
+    def unlogged(self) -> list[Lease]:
+        """Finished jobs of a kind whose end is always logged that the survivor's log does
+        not name."""
+        return [lease for lease in self.finished if (lease.queue, lease.kind) in ALWAYS_LOGGED
+                and lease not in self.logged_by_survivor]
+
+    @property
     def ok(self) -> bool:
-        """The count passed, the victim held leases, and the survivor finished each."""
-        return self.report.ok and bool(self.held) and not self.unfinished
+        """The count passed, the victim held leases, the survivor finished each (and logged
+        each it always logs)."""
+        return (self.report.ok and bool(self.held) and not self.unfinished
+                and not self.unlogged)
 
     def render(self) -> str:
         """The report, then the takeover's figures."""
@@ -151,11 +158,8 @@ def leases_held(store: Store, owner: str, *, live: bool = False) -> list[Lease]:
             if live:
                 where.append(table.c.lease_until > now)
             rows = connection.execute(
-                select(table.c.id, table.c.kind, table.c.key).where(*where).order_by(table.c.id))
-            for row in rows:
-                _, marker, msg_id = str(row.key).partition(":msg:")
-                found.append(Lease(name, int(row.id), str(row.kind),
-                                   msg_id if name == "inbox" and marker else None))
+                select(table.c.id, table.c.kind).where(*where).order_by(table.c.id))
+            found += [Lease(name, int(row.id), str(row.kind)) for row in rows]
     return found
 
 
@@ -245,10 +249,8 @@ def takeover_run(settings: TakeoverSettings, say: Callable[[str], None] = print)
                               vendors=settings.vendors, traffic_seconds=traffic_seconds,
                               drained=drained, running=[survivor])
         work = {d.name: work_log(d.events()) for d in world.daemons}
-        survived = work[survivor.name]
         logged = [lease for lease in finished
-                  if (lease.queue == "outbox" and lease.item in survived.jobs)
-                  or (lease.msg_id is not None and lease.msg_id in survived.handled)]
+                  if work[survivor.name].ended(lease.queue, lease.item)]
         return Takeover(report=report, victim=victim.name, survivor=survivor.name, held=held,
                         finished=finished, logged_by_survivor=logged,
                         kill_seconds=killed - started, takeover_seconds=took, work=work)
