@@ -103,7 +103,7 @@ class InboundHandler:
         else:
             handler(item, message, owner)
             log.info("portal message handled", msg_id=message.msg_id, process=message.process,
-                     function=message.function.value)
+                     function=message.function.value, job=item.id)
 
     # ------------------------------------------------------------ the functions
 

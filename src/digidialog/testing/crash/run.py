@@ -22,6 +22,7 @@ from pathlib import Path
 from digidialog.testing.crash.appointments import Cancellations, VisitsDone
 from digidialog.testing.crash.logscan import Leak, Personal, scan
 from digidialog.testing.crash.messages import CitizenMessages, StaffMessages
+from digidialog.testing.crash.process import DaemonProcess
 from digidialog.testing.crash.report import Report
 from digidialog.testing.crash.traffic import Pool, Traffic
 from digidialog.testing.crash.world import CrashWorld, crash_world
@@ -60,8 +61,9 @@ class CrashSettings:
 
 
 @dataclass
-class _Flow:
-    """The traffic thread: ticks the kinds at the settings' pace, settles after each."""
+class Flow:
+    """The traffic thread's work (:meth:`run`): ticks the kinds at ``interval``, settles
+    after each, until ``stop`` is set. What fails is noted in ``failures``."""
 
     world: CrashWorld
     kinds: Sequence[Traffic]
@@ -72,6 +74,7 @@ class _Flow:
     failures: list[str] = field(default_factory=list)
 
     def run(self) -> None:
+        """Tick and settle until stopped."""
         while not self.stop.is_set():
             started = time.monotonic()
             kind = self.rng.choice(self.kinds)
@@ -95,7 +98,8 @@ def settle(world: CrashWorld, kinds: Sequence[Traffic], failures: list[str]) -> 
             failures.append(f"{kind.name} (settling): {type(error).__name__}: {error}")
 
 
-def _personal(world: CrashWorld, kinds: Sequence[Traffic]) -> Personal:
+def personal_data(world: CrashWorld, kinds: Sequence[Traffic]) -> Personal:
+    """Every national id, name and text the run knows of, for the log scan."""
     personal = Personal()
     personal.names.update({"Test Innbygger", "Pårørende Testesen"})
     for site in world.sites:
@@ -108,8 +112,8 @@ def _personal(world: CrashWorld, kinds: Sequence[Traffic]) -> Personal:
     return personal
 
 
-def _drain(world: CrashWorld, kinds: Sequence[Traffic], timeout: float,
-           failures: list[str]) -> float | None:
+def drain(world: CrashWorld, kinds: Sequence[Traffic], timeout: float,
+          failures: list[str]) -> float | None:
     """Settle until every kind is done; the seconds it took, or None at the timeout."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -151,7 +155,7 @@ def crash_run(settings: CrashSettings, say: Callable[[str], None] = print) -> Re
             daemon.wait_started()
         for kind in kinds:
             kind.begin(world)
-        flow = _Flow(world, kinds, traffic_rng, settings.interval)
+        flow = Flow(world, kinds, traffic_rng, settings.interval)
         thread = threading.Thread(target=flow.run, name="crash-traffic", daemon=True)
         started = time.monotonic()
         thread.start()
@@ -164,23 +168,33 @@ def crash_run(settings: CrashSettings, say: Callable[[str], None] = print) -> Re
             thread.join(timeout=60)
         traffic_seconds = time.monotonic() - started
         say(f"traffic stopped after {traffic_seconds:.0f} s ({flow.ticks} units); draining")
-        drained = _drain(world, kinds, settings.drain, flow.failures)
-        counts = [c for kind in kinds for c in kind.tally(world)]
-        exits = {d.name: d.terminate() for d in world.daemons}
-        personal = _personal(world, kinds)
-        leaks: list[Leak] = []
-        for daemon in world.daemons:
-            leaks += scan(daemon.name, daemon.lines, personal)
-        return Report(
-            seed=settings.seed, kills=sum(d.kills for d in world.daemons),
-            incarnations=sum(d.incarnations for d in world.daemons),
-            vendors=settings.vendors, daemons=settings.daemons,
-            traffic_seconds=traffic_seconds, units=flow.ticks, drain_seconds=drained,
-            counts=counts,
-            dead_letters=[f"{d.kind}: {d.reason}" for d in world.store.dead_letters.list()],
-            unanswered=[r.msg_id for r in world.store.receipts.pending()],
-            violations=[str(v) for v in world.portal.violations()],
-            leaks=[str(leak) for leak in leaks], exits=exits,
-            traffic_failures=flow.failures,
-            log_lines=sum(len(d.lines) for d in world.daemons),
-        )
+        drained = drain(world, kinds, settings.drain, flow.failures)
+        return final_report(world, kinds, flow, seed=settings.seed, vendors=settings.vendors,
+                            traffic_seconds=traffic_seconds, drained=drained,
+                            running=world.daemons)
+
+
+def final_report(world: CrashWorld, kinds: Sequence[Traffic], flow: Flow, *, seed: int,
+                 vendors: tuple[str, ...], traffic_seconds: float, drained: float | None,
+                 running: Sequence[DaemonProcess]) -> Report:
+    """Count every effect, stop the ``running`` daemons with SIGTERM (their exits are
+    judged), scan every daemon's log for personal data: the :class:`Report`."""
+    counts = [c for kind in kinds for c in kind.tally(world)]
+    exits = {d.name: d.terminate() for d in running}
+    personal = personal_data(world, kinds)
+    leaks: list[Leak] = []
+    for daemon in world.daemons:
+        leaks += scan(daemon.name, daemon.lines, personal)
+    return Report(
+        seed=seed, kills=sum(d.kills for d in world.daemons),
+        incarnations=sum(d.incarnations for d in world.daemons),
+        vendors=vendors, daemons=len(world.daemons),
+        traffic_seconds=traffic_seconds, units=flow.ticks, drain_seconds=drained,
+        counts=counts,
+        dead_letters=[f"{d.kind}: {d.reason}" for d in world.store.dead_letters.list()],
+        unanswered=[r.msg_id for r in world.store.receipts.pending()],
+        violations=[str(v) for v in world.portal.violations()],
+        leaks=[str(leak) for leak in leaks], exits=exits,
+        traffic_failures=flow.failures,
+        log_lines=sum(len(d.lines) for d in world.daemons),
+    )
