@@ -8,6 +8,10 @@ it, and the portal hears everything once.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 from collections import Counter
 from dataclasses import replace
@@ -20,8 +24,9 @@ from digidialog.domain import DigitalStatus
 from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge import Function
 from digidialog.sync.engine import Engine, EngineSettings
-from digidialog.sync.nightly import NightlyScheduler, Schedule, due_night
-from tests.engine.nightly_support import SHORT, WELCOME, utc_now
+from digidialog.sync.nightly import NightlyScheduler, Schedule, due_night, night_of
+from digidialog.sync.nightly.run import PART_NAMES
+from tests.engine.nightly_support import SHORT, WELCOME, municipality, utc_now
 from tests.engine.world import World, eventually, world
 
 
@@ -114,3 +119,42 @@ def test_tonights_run_is_due_from_its_time_for_the_catch_up_window() -> None:
     assert due_night(time(2, 30), datetime(2026, 3, 29, 1, 40, tzinfo=OSLO), window) is None
     assert due_night(time(2, 30), datetime(2026, 3, 29, 3, 35, tzinfo=OSLO),
                      window) == "2026-03-29"
+
+
+def a_dead_pid() -> int:
+    """The process id of a process that has exited (and been reaped)."""
+    probe = subprocess.Popen([sys.executable, "-c", "pass"])
+    probe.wait()
+    return probe.pid
+
+
+@pytest.mark.parametrize("vendor_name", ["gerica"])
+def test_a_restarted_daemon_takes_over_at_once_the_run_its_killed_self_held(
+        vendor_name: str, backend: str, tmp_path: Path) -> None:
+    """A daemon SIGKILLed mid-run leaves tonight's run leased to a process that no longer
+    exists; the restarted daemon's scheduler resumes it at once, not when the five-minute
+    lease expires (crash harness, issue 11). A live holder's lease is still respected."""
+    with world(vendor_name, backend, tmp_path, citizens=2) as here:
+        here.portal.declare_digitally_active(*here.citizens)
+        runs = here.store.nightly.runs
+        host = socket.gethostname()
+        night = night_of(utc_now())
+        made = runs.create(here.municipality, night, trigger="schedule",
+                           first_part=PART_NAMES[0])
+        assert made is not None
+        settings = replace(SHORT, lease_seconds=300.0)
+        scheduler = NightlyScheduler(here.store, municipality(here), owner=f"{host}:1:restarted",
+                                     clock=utc_now, settings=settings,
+                                     schedule=Schedule(check_interval=0.05))
+        # Held by a live process of this host (this test's parent): left alone.
+        assert runs.claim(made, f"{host}:{os.getppid()}:alive", lease_seconds=300.0)
+        assert scheduler.tick() is None
+        assert runs.release(made, f"{host}:{os.getppid()}:alive")
+        assert runs.claim(made, f"{host}:{a_dead_pid()}:killed", lease_seconds=300.0)
+        outcome = scheduler.tick()
+        assert outcome is not None and outcome.completed, outcome
+        [run] = runs.of_night(here.municipality, night)
+        assert run.state == "completed"
+        overviews = here.portal.wait_for(function=Function.SERVICE_OVERVIEW, count=2,
+                                         timeout=30)
+        assert Counter(o.citizen_id for o in overviews) == Counter(here.citizens)

@@ -4,7 +4,9 @@ Every ``check_interval`` seconds the loop looks at the municipality's runs:
 
 1. a run left unfinished (its owner died, stopped or failed) whose lease is
    free is claimed and resumed, but a failed one only after ``retry_after``
-   seconds, so that an EPJ that is down is not hammered;
+   seconds, so that an EPJ that is down is not hammered; a run whose owner was
+   a process of this host that no longer exists (a daemon killed and
+   restarted) is taken over at once, without waiting for its lease to expire;
 2. otherwise, once the municipality's ``nightly`` time (Europe/Oslo) has come
    today and for at most ``catch_up`` after it (a daemon restarted at 02:20
    still runs the 02:00 job; one started at noon waits for the next night),
@@ -32,7 +34,14 @@ from digidialog.store import NightlyRunRecord, Store
 from digidialog.sync.context import Municipality
 from digidialog.sync.nightly.context import NightlyContext, NightlySettings, Pump
 from digidialog.sync.nightly.progress import LogProgress
-from digidialog.sync.nightly.run import PART_NAMES, SCHEDULE, Outcome, execute, night_of
+from digidialog.sync.nightly.run import (
+    PART_NAMES,
+    SCHEDULE,
+    Outcome,
+    execute,
+    night_of,
+    owner_is_dead,
+)
 
 log = get_logger("sync.nightly")
 
@@ -101,8 +110,11 @@ class NightlyScheduler:
             failed = self._failed_at.get(unfinished.id)
             if failed is not None and monotonic.monotonic() - failed < self.schedule.retry_after:
                 continue
+            # A killed daemon's lease would hold the run for lease_seconds (five minutes):
+            # its restart (or a neighbour on this host) takes it over as run_now does.
+            dead = unfinished.owner if owner_is_dead(unfinished.owner) else None
             claimed = runs.claim(unfinished.id, self.owner,
-                                 lease_seconds=self.settings.lease_seconds)
+                                 lease_seconds=self.settings.lease_seconds, take_over=dead)
             if claimed is not None:
                 return self._work(claimed, stop)
         at = self.municipality.nightly_at

@@ -11,12 +11,19 @@ and duplicated counts (both must be 0) and the seed that replays the run.
 
 Needs the ``mock`` extra, PostgreSQL and RabbitMQ (found as the tests find
 them: :mod:`digidialog.testing.services`). A kind of traffic is a
-:class:`~.traffic.Traffic`; add one (a nightly run) through
-:attr:`CrashSettings.traffic`.
+:class:`~.traffic.Traffic`; add one through :attr:`CrashSettings.traffic`, as
+:func:`standard_traffic_with_nightly` adds tonight's nightly run (``--nightly``:
+every nightly effect once, :mod:`.nightly`).
 """
 
 from digidialog.testing.crash.report import Report
-from digidialog.testing.crash.run import CrashSettings, crash_run, standard_traffic
+from digidialog.testing.crash.run import (
+    CrashSettings,
+    crash_run,
+    standard_traffic,
+    standard_traffic_with_nightly,
+)
 from digidialog.testing.crash.traffic import Count, Traffic
 
-__all__ = ["Count", "CrashSettings", "Report", "Traffic", "crash_run", "standard_traffic"]
+__all__ = ["Count", "CrashSettings", "Report", "Traffic", "crash_run", "standard_traffic",
+           "standard_traffic_with_nightly"]

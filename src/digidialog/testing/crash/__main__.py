@@ -6,10 +6,13 @@ import argparse
 import logging
 import random
 import sys
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from digidialog import log
-from digidialog.testing.crash.run import CrashSettings, crash_run
+from digidialog.testing.crash.nightly import NIGHTLY_CITIZENS
+from digidialog.testing.crash.run import CrashSettings, crash_run, standard_traffic_with_nightly
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
                         metavar=("MIN", "MAX"), help="seconds it stays dead (0 1)")
     parser.add_argument("--drain", type=float, default=180.0,
                         help="seconds the backlog may take after the last restart (180)")
+    parser.add_argument("--nightly", action="store_true",
+                        help="tonight's nightly run too, started as the daemons start")
+    parser.add_argument("--nightly-citizens", type=int, default=NIGHTLY_CITIZENS,
+                        help=f"more citizens per municipality for the nightly "
+                             f"({NIGHTLY_CITIZENS})")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep the daemons' configurations and logs in this folder")
     options = parser.parse_args(argv)
@@ -44,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         daemons=options.daemons, citizens=options.citizens, interval=options.interval,
         up=tuple(options.up), down=tuple(options.down), drain=options.drain,
         folder=options.keep)
+    if options.nightly:
+        settings = replace(settings, traffic=partial(standard_traffic_with_nightly,
+                                                     options.nightly_citizens))
     report = crash_run(settings, say=lambda line: print(line, flush=True))
     print(report.render(), flush=True)
     return 0 if report.ok else 1

@@ -53,12 +53,14 @@ def _value(value: object) -> str:
 
 
 def config_text(sites: Sequence[Site], *, store_url: str, amqp_url: str, portal_her_id: str,
-                listen: str, shared: Path, engine: Mapping[str, object] | None = None) -> str:
+                listen: str, shared: Path, engine: Mapping[str, object] | None = None,
+                municipality: Mapping[str, object] | None = None) -> str:
     """The TOML of one daemon serving every site. ``shared`` holds the files every daemon
     of the world shares: Profil's event store, which the push endpoint of whichever daemon
     Profil reaches writes and every daemon's feed reads (a killed daemon's stored events
     are not stranded; SQLite shares a file between processes of one host, not between
-    hosts). ``engine`` is the ``[engine]`` section (timings), when given."""
+    hosts). ``engine`` is the ``[engine]`` section (timings), when given; ``municipality``
+    holds further keys of every ``[[municipality]]`` (``nightly``, ``welcome_message``)."""
     lines = [
         "[store]", f"url = {json.dumps(store_url)}",
         "[portal]", 'transport = "amqp"', f"url = {json.dumps(amqp_url)}",
@@ -74,6 +76,7 @@ def config_text(sites: Sequence[Site], *, store_url: str, amqp_url: str, portal_
             "[[municipality]]", f'name = "Kommune {site.municipality}"',
             f'her_id = "{site.municipality}"', f'vendor = "{site.vendor}"',
             'statuses = ["planned", "assigned", "cancelled", "completed"]',
+            *(f"{key} = {_value(value)}" for key, value in (municipality or {}).items()),
             "[municipality.epj]", f"base_url = {json.dumps(settings.base_url)}",
         ]
         for key in ("username", "password", "client_cert", "client_key", "ca"):

@@ -17,6 +17,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -27,6 +29,19 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+STARTED = '"event": "daemon started"'
+"""How the log line the daemon writes once it serves begins its event."""
+
+
+@dataclass(frozen=True)
+class Kill:
+    """One SIGKILL: when it was sent (UTC), and whether the incarnation had started serving
+    (a kill during start-up, before the daemon touched anything, proves less)."""
+
+    at: datetime
+    serving: bool
 
 
 class DaemonProcess:
@@ -40,6 +55,9 @@ class DaemonProcess:
         self.lines: list[str] = []
         self.incarnations = 0
         self.kills = 0
+        self.killed: list[Kill] = []
+        """Each SIGKILL: when, and whether it hit a serving incarnation."""
+        self._first_line = 0
         self._process: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -70,6 +88,8 @@ class DaemonProcess:
             text=True, errors="replace")
         self._process = process
         self.incarnations += 1
+        with self._lock:
+            self._first_line = len(self.lines)
         self._reader = threading.Thread(target=self._read, args=(process.stderr,),
                                         name=f"log-{self.name}", daemon=True)
         self._reader.start()
@@ -104,6 +124,9 @@ class DaemonProcess:
         process = self._process
         if process is None or process.poll() is not None:
             return
+        with self._lock:
+            lines = self.lines[self._first_line:]
+        self.killed.append(Kill(datetime.now(UTC), any(STARTED in line for line in lines)))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         self.kills += 1

@@ -32,6 +32,8 @@ class Report:
     exits: dict[str, int | None] = field(default_factory=dict)
     traffic_failures: list[str] = field(default_factory=list)
     log_lines: int = 0
+    notes: list[str] = field(default_factory=list)
+    """Figures a kind of traffic adds that are not counts (kills inside the nightly run)."""
 
     @property
     def lost(self) -> int:
@@ -99,6 +101,8 @@ class Report:
         ]
         lines += [f"{c.what:<44} {c.expected:>8} {c.once:>6} {c.lost:>5} {c.duplicated:>5} "
                   f"{c.repeats:>8}" for c in self.counts]
+        if self.notes:
+            lines += ["", *self.notes]
         problems = self.problems()
         if problems:
             lines += ["", "problems:"] + [f"  - {p}" for p in problems]

@@ -22,6 +22,7 @@ from pathlib import Path
 from digidialog.testing.crash.appointments import Cancellations, VisitsDone
 from digidialog.testing.crash.logscan import Leak, Personal, scan
 from digidialog.testing.crash.messages import CitizenMessages, StaffMessages
+from digidialog.testing.crash.nightly import NIGHTLY_CITIZENS, NightlyRun
 from digidialog.testing.crash.process import DaemonProcess
 from digidialog.testing.crash.report import Report
 from digidialog.testing.crash.traffic import Pool, Traffic
@@ -37,6 +38,12 @@ def standard_traffic() -> list[Traffic]:
     cancel, complete = Pool(), Pool()
     return [citizens, StaffMessages(citizens), Cancellations(cancel),
             VisitsDone(complete, cancel)]
+
+
+def standard_traffic_with_nightly(citizens: int = NIGHTLY_CITIZENS) -> list[Traffic]:
+    """The standard traffic and tonight's nightly run (last: it begins after the citizens
+    were made digitally active), with ``citizens`` more citizens per municipality."""
+    return [*standard_traffic(), NightlyRun(citizens=citizens)]
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,10 @@ def personal_data(world: CrashWorld, kinds: Sequence[Traffic]) -> Personal:
     for site in world.sites:
         personal.ids.update(site.citizens)
         adapter = site.harness.adapter()
-        personal.names.update(record.name for record in adapter.citizens() if record.name)
+        for record in adapter.citizens():  # the nightly's citizens too
+            personal.ids.add(record.national_id)
+            if record.name:
+                personal.names.add(record.name)
     for kind in kinds:
         relatives = getattr(kind, "_relatives", {})
         personal.ids.update(r.id for r in relatives.values())
@@ -196,5 +206,5 @@ def final_report(world: CrashWorld, kinds: Sequence[Traffic], flow: Flow, *, see
         violations=[str(v) for v in world.portal.violations()],
         leaks=[str(leak) for leak in leaks], exits=exits,
         traffic_failures=flow.failures,
-        log_lines=sum(len(d.lines) for d in world.daemons),
+        log_lines=sum(len(d.lines) for d in world.daemons), notes=list(world.notes),
     )

@@ -11,11 +11,13 @@ import random
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from digidialog.domain.timezone import OSLO
 from digidialog.store import Store
 from digidialog.testing import mocks
 from digidialog.testing.crash.config import PUSH_PASSWORD, PUSH_USERNAME, Site, config_text
@@ -33,9 +35,16 @@ DEFAULT_ENGINE: Mapping[str, object] = {"lease_seconds": 5.0, "poll_interval": 0
 """Short leases and polls: a killed daemon's work is taken up again within seconds."""
 
 
+def nightly_far_away() -> str:
+    """A ``nightly`` time twelve hours from now (Oslo): a run that asks for no nightly job
+    gets none, whenever it runs (the default, 02:00, would start one in the early morning)."""
+    return (datetime.now(OSLO) + timedelta(hours=12)).strftime("%H:%M")
+
+
 def her_id(rng: random.Random) -> str:
-    """A fresh HER-id for queues no other world uses."""
-    return QUEUE_PREFIX + "".join(rng.choices("0123456789", k=8))
+    """A fresh HER-id for queues no other world uses: nine digits, as long as real ones get
+    (a TjenesteOversikt cannot list a service under a longer one)."""
+    return QUEUE_PREFIX + "".join(rng.choices("0123456789", k=7))
 
 
 def expire_queues() -> None:
@@ -60,7 +69,17 @@ class CrashWorld:
     folder: Path
     store_url: str
     portal_her_id: str
+    rewrite: Callable[[Mapping[str, object]], None] = lambda _: None
+    """Writes every daemon's configuration again with these ``[[municipality]]`` keys."""
     notes: list[str] = field(default_factory=list)
+    """Lines a kind of traffic adds to the report (figures that are not counts)."""
+
+    def configure_municipalities(self, **keys: object) -> None:
+        """Set ``[[municipality]]`` keys (``nightly``, ``welcome_message``) for every site,
+        as an operator edits the file; only before the daemons start (they read it then)."""
+        if any(daemon.running() for daemon in self.daemons):
+            raise RuntimeError("configure the municipalities before the daemons start")
+        self.rewrite({"nightly": nightly_far_away(), **keys})
 
     def site(self, municipality: str) -> Site:
         """The site of a municipality's HER-id."""
@@ -139,14 +158,20 @@ def crash_world(vendors: Sequence[str], *, daemons: int = 1, citizens: int = 4,
             name = f"daemon-{number}"
             own = folder / name
             own.mkdir(exist_ok=True)
-            port = free_port()
-            config = own / "digidialog.toml"
-            config.write_text(config_text(
-                sites, store_url=store_url, amqp_url=broker, portal_her_id=portal_her_id,
-                listen=f"127.0.0.1:{port}", shared=folder, engine=engine), encoding="utf-8")
-            process = DaemonProcess(name, config, port, own / "daemon.log")
+            process = DaemonProcess(name, own / "digidialog.toml", free_port(),
+                                    own / "daemon.log")
             stack.callback(process.terminate, 30.0)
             processes.append(process)
-        world = CrashWorld(sites, portal, store, processes, folder, store_url, portal_her_id)
+
+        def rewrite(municipality: Mapping[str, object]) -> None:
+            for process in processes:
+                process.config.write_text(config_text(
+                    sites, store_url=store_url, amqp_url=broker, portal_her_id=portal_her_id,
+                    listen=f"127.0.0.1:{process.port}", shared=folder, engine=engine,
+                    municipality=municipality), encoding="utf-8")
+
+        rewrite({"nightly": nightly_far_away()})
+        world = CrashWorld(sites, portal, store, processes, folder, store_url, portal_her_id,
+                           rewrite)
         world.point_pushes()
         yield world
