@@ -31,12 +31,13 @@ def test_effects_are_counted_once_lost_or_duplicated_and_repeats_apart() -> None
 
 def test_a_report_fails_on_any_loss_duplicate_or_unclean_stop() -> None:
     """Lost and duplicated are summed over the kinds; each problem is named."""
-    clean = Report(seed=1, kills=3, incarnations=4, vendors=("gerica",), daemons=1,
+    clean = Report(seed=1, kills=3, kills_serving=2, incarnations=4, vendors=("gerica",), daemons=1,
                    traffic_seconds=10, units=30, drain_seconds=2.0,
                    counts=[count("things", [("a", 1, 1)])], exits={"daemon-1": 0})
     assert clean.ok and clean.problems() == []
     assert clean.render().startswith("PASSED: seed 1, lost 0, duplicated 0")
-    broken = Report(seed=2, kills=3, incarnations=4, vendors=("gerica",), daemons=1,
+    broken = Report(seed=2, kills=3, kills_serving=2, incarnations=4, vendors=("gerica",),
+                    daemons=1,
                     traffic_seconds=10, units=30, drain_seconds=None,
                     counts=[count("things", [("a", 0, 0), ("b", 2, 2)])],
                     exits={"daemon-1": 1}, unanswered=["m1"])

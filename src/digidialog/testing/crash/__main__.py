@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.25,
                         help="seconds between two units of traffic (0.25)")
     parser.add_argument("--up", type=float, nargs=2, default=(0.5, 6.0), metavar=("MIN", "MAX"),
-                        help="seconds a daemon lives before it is killed (0.5 6)")
+                        help="seconds a daemon serves before it is killed (0.5 6)")
+    parser.add_argument("--startup-kills", type=float, default=0.2, metavar="SHARE",
+                        help="share of kills aimed at a daemon still starting up (0.2)")
     parser.add_argument("--down", type=float, nargs=2, default=(0.0, 1.0),
                         metavar=("MIN", "MAX"), help="seconds it stays dead (0 1)")
     parser.add_argument("--drain", type=float, default=180.0,
@@ -50,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = CrashSettings(
         seed=seed, kills=options.kills, vendors=tuple(options.vendors.split(",")),
         daemons=options.daemons, citizens=options.citizens, interval=options.interval,
-        up=tuple(options.up), down=tuple(options.down), drain=options.drain,
-        folder=options.keep)
+        up=tuple(options.up), down=tuple(options.down), startup_kills=options.startup_kills,
+        drain=options.drain, folder=options.keep)
     if options.nightly:
         settings = replace(settings, traffic=partial(standard_traffic_with_nightly,
                                                      options.nightly_citizens))

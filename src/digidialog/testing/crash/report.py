@@ -17,6 +17,8 @@ class Report:
     seed: int
     kills: int
     incarnations: int
+    kills_serving: int
+    """Kills of a daemon that had started serving (the others hit one starting up)."""
     vendors: tuple[str, ...]
     daemons: int
     traffic_seconds: float
@@ -88,7 +90,8 @@ class Report:
         lines = [
             f"{'PASSED' if self.ok else 'FAILED'}: seed {self.seed}, lost {self.lost}, "
             f"duplicated {self.duplicated}",
-            f"kills survived: {self.kills} (SIGKILL; {self.incarnations} daemon starts), "
+            f"kills survived: {self.kills} (SIGKILL; {self.kills_serving} of a serving daemon, "
+            f"{self.kills - self.kills_serving} during start-up; {self.incarnations} starts), "
             f"daemons: {self.daemons}, vendors: {', '.join(self.vendors)}",
             f"traffic: {self.units} units in {self.traffic_seconds:.0f} s, "
             f"{self.effects} effects checked, drained {drained} after the last restart",

@@ -49,7 +49,9 @@ def standard_traffic_with_nightly(citizens: int = NIGHTLY_CITIZENS) -> list[Traf
 @dataclass(frozen=True)
 class CrashSettings:
     """What a run does. ``up`` and ``down`` bound (uniformly) how long each incarnation
-    lives before its SIGKILL and how long it stays dead."""
+    lives once it serves before its SIGKILL, and how long it stays dead; a share
+    ``startup_kills`` of the kills hits a daemon still starting (within ``startup``
+    seconds of its start: migrating, declaring queues, taking up leases)."""
 
     seed: int
     kills: int = 20
@@ -60,6 +62,8 @@ class CrashSettings:
     """Seconds between two units of traffic."""
     up: tuple[float, float] = (0.5, 6.0)
     down: tuple[float, float] = (0.0, 1.0)
+    startup_kills: float = 0.2
+    startup: tuple[float, float] = (0.0, 2.0)
     drain: float = 180.0
     """Seconds the backlog may take to drain after the last restart."""
     folder: Path | None = None
@@ -136,15 +140,28 @@ def drain(world: CrashWorld, kinds: Sequence[Traffic], timeout: float,
 
 def _kill_schedule(world: CrashWorld, settings: CrashSettings, rng: random.Random,
                    say: Callable[[str], None]) -> None:
-    for number in range(1, settings.kills + 1):
-        daemon = rng.choice(world.daemons)
-        time.sleep(rng.uniform(*settings.up))
+    # A daemon's life is counted from when it serves: on a loaded machine start-up takes
+    # seconds, and kills timed from the start would mostly hit daemons that hold no work
+    # yet. Kills during start-up are made on purpose instead, a share of them.
+    number = 0
+
+    def kill(daemon: DaemonProcess, after: float) -> None:
+        nonlocal number
+        time.sleep(after)
         daemon.kill()
+        number += 1
         time.sleep(rng.uniform(*settings.down))
         daemon.start()
         if number % 10 == 0 or number == settings.kills:
             say(f"kill {number}/{settings.kills}: {daemon.name} "
                 f"(incarnation {daemon.incarnations})")
+
+    while number < settings.kills:
+        daemon = rng.choice(world.daemons)
+        daemon.wait_started()
+        kill(daemon, rng.uniform(*settings.up))
+        if number < settings.kills and rng.random() < settings.startup_kills:
+            kill(daemon, rng.uniform(*settings.startup))
 
 
 def crash_run(settings: CrashSettings, say: Callable[[str], None] = print) -> Report:
@@ -197,6 +214,7 @@ def final_report(world: CrashWorld, kinds: Sequence[Traffic], flow: Flow, *, see
         leaks += scan(daemon.name, daemon.lines, personal)
     return Report(
         seed=seed, kills=sum(d.kills for d in world.daemons),
+        kills_serving=sum(k.serving for d in world.daemons for k in d.killed),
         incarnations=sum(d.incarnations for d in world.daemons),
         vendors=vendors, daemons=len(world.daemons),
         traffic_seconds=traffic_seconds, units=flow.ticks, drain_seconds=drained,
