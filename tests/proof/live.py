@@ -9,17 +9,33 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from digidialog.helsenorge import Function
 from digidialog.testing.crash.config import Site
 from digidialog.testing.crash.process import DaemonProcess, readiness
-from digidialog.testing.crash.world import CrashWorld
+from digidialog.testing.crash.world import CrashWorld, crash_world
 
 T = TypeVar("T")
 FAST_EPJ = {"timeout": 2.0, "attempts": 2, "backoff_initial": 0.2}
 """The adapters' call policy in these tests: a fault shows within seconds."""
+
+
+@contextmanager
+def one_daemon(folder: Path, title: str, figures: list[str]) -> Iterator[CrashWorld]:
+    """One running daemon serving a Gerica, a Profil and a CosDoc municipality, with the
+    fast EPJ call policy; ``figures`` (what the tests measured) printed under ``title``
+    at the end (``-s``)."""
+    with crash_world(("gerica", "profil", "cosdoc"), citizens=2, epj_options=FAST_EPJ,
+                     folder=folder) as started:
+        daemon = started.daemons[0]
+        daemon.start()
+        daemon.wait_started()
+        yield started
+    print("\n".join(["", title, *figures]))
 
 
 def until(probe: Callable[[], T | None], timeout: float, what: str,

@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from digidialog.testing.crash.config import Site
 from digidialog.testing.crash.process import get
-from digidialog.testing.crash.world import CrashWorld, crash_world
+from digidialog.testing.crash.world import CrashWorld
 from digidialog.testing.mockbase import Fault, FaultKind
 from tests.proof.live import (
-    FAST_EPJ,
     at_portal,
     failing,
     in_epj,
     marker,
+    one_daemon,
     ready,
     send_message,
     until,
@@ -69,14 +68,9 @@ FIGURES: list[str] = []
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashWorld]:
     """One daemon serving a Gerica, a Profil and a CosDoc municipality."""
-    folder: Path = tmp_path_factory.mktemp("faults")
-    with crash_world(("gerica", "profil", "cosdoc"), citizens=2, epj_options=FAST_EPJ,
-                     folder=folder) as started:
-        daemon = started.daemons[0]
-        daemon.start()
-        daemon.wait_started()
+    with one_daemon(tmp_path_factory.mktemp("faults"),
+                    "EPJ faults: detected (s) / drained after recovery (s)", FIGURES) as started:
         yield started
-    print("\n".join(["", "EPJ faults: detected (s) / drained after recovery (s)", *FIGURES]))
 
 
 def break_epj(site: Site, kind: str) -> None:

@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -31,7 +30,7 @@ from digidialog.errors import RetriableError
 from digidialog.testing.crash.config import Site
 from digidialog.testing.crash.messages import receipts
 from digidialog.testing.crash.process import DaemonProcess, get
-from digidialog.testing.crash.world import CrashWorld, crash_world
+from digidialog.testing.crash.world import CrashWorld
 from digidialog.testing.restarts import (
     broker_commands_available,
     broker_down,
@@ -40,11 +39,11 @@ from digidialog.testing.restarts import (
 )
 from digidialog.testing.services import amqp_url, listening, postgres_url, unavailable
 from tests.proof.live import (
-    FAST_EPJ,
     at_portal,
     checks,
     in_epj,
     marker,
+    one_daemon,
     ready,
     send_message,
     until,
@@ -64,14 +63,8 @@ FIGURES: list[str] = []
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashWorld]:
     """One daemon serving a Gerica, a Profil and a CosDoc municipality."""
-    folder: Path = tmp_path_factory.mktemp("restarts")
-    with crash_world(("gerica", "profil", "cosdoc"), citizens=2, epj_options=FAST_EPJ,
-                     folder=folder) as started:
-        daemon = started.daemons[0]
-        daemon.start()
-        daemon.wait_started()
+    with one_daemon(tmp_path_factory.mktemp("restarts"), "Service restarts:", FIGURES) as started:
         yield started
-    print("\n".join(["", "Service restarts:", *FIGURES]))
 
 
 @dataclass

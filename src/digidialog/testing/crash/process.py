@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from digidialog.testing.crash.worklog import log_events
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nothing listens on now (the daemon binds it; it stays its port across
@@ -160,15 +162,7 @@ class DaemonProcess:
         """Every logged line that is a JSON event, over every incarnation."""
         with self._lock:
             lines = list(self.lines)
-        found = []
-        for line in lines:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                found.append(event)
-        return found
+        return log_events(lines)
 
 
 def get(url: str, *, accept: str | None = None, timeout: float = 5.0) -> tuple[int, str]:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,8 @@ class Flow:
     stop: threading.Event = field(default_factory=threading.Event)
     ticks: int = 0
     failures: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    """Monotonic time the traffic began."""
 
     def run(self) -> None:
         """Tick and settle until stopped."""
@@ -164,6 +167,38 @@ def _kill_schedule(world: CrashWorld, settings: CrashSettings, rng: random.Rando
             kill(daemon, rng.uniform(*settings.startup))
 
 
+@contextmanager
+def flowing(world: CrashWorld, traffic: TrafficFactory, rng: random.Random, interval: float,
+            name: str = "crash-traffic") -> Iterator[Flow]:
+    """The world's daemons serving and the traffic flowing (its kinds prepared before the
+    daemons start, begun once they serve), on a thread of its own until the block ends."""
+    kinds = list(traffic())
+    for kind in kinds:
+        kind.prepare(world)
+    for daemon in world.daemons:
+        daemon.start()
+    for daemon in world.daemons:
+        daemon.wait_started()
+    for kind in kinds:
+        kind.begin(world)
+    flow = Flow(world, kinds, rng, interval)
+    thread = threading.Thread(target=flow.run, name=name, daemon=True)
+    thread.start()
+    try:
+        yield flow
+    finally:
+        flow.stop.set()
+        thread.join(timeout=60)
+
+
+def drained_after(flow: Flow, timeout: float, say: Callable[[str], None]
+                  ) -> tuple[float, float | None]:
+    """With the traffic stopped: its seconds, and how long the backlog took to drain."""
+    traffic_seconds = time.monotonic() - flow.started
+    say(f"traffic stopped after {traffic_seconds:.0f} s ({flow.ticks} units); draining")
+    return traffic_seconds, drain(flow.world, flow.kinds, timeout, flow.failures)
+
+
 def crash_run(settings: CrashSettings, say: Callable[[str], None] = print) -> Report:
     """Run it all and count; ``say`` hears of the progress (the seed first)."""
     say(f"crash run: seed {settings.seed}, {settings.kills} kills, "
@@ -173,32 +208,14 @@ def crash_run(settings: CrashSettings, say: Callable[[str], None] = print) -> Re
     traffic_rng = random.Random(settings.seed + 1)  # noqa: S311
     with crash_world(settings.vendors, daemons=settings.daemons, citizens=settings.citizens,
                      folder=settings.folder) as world:
-        kinds = list(settings.traffic())
-        for kind in kinds:
-            kind.prepare(world)
-        for daemon in world.daemons:
-            daemon.start()
-        for daemon in world.daemons:
-            daemon.wait_started()
-        for kind in kinds:
-            kind.begin(world)
-        flow = Flow(world, kinds, traffic_rng, settings.interval)
-        thread = threading.Thread(target=flow.run, name="crash-traffic", daemon=True)
-        started = time.monotonic()
-        thread.start()
-        try:
+        with flowing(world, settings.traffic, traffic_rng, settings.interval) as flow:
             _kill_schedule(world, settings, kills_rng, say)
             for daemon in world.daemons:
                 daemon.wait_started()
-        finally:
-            flow.stop.set()
-            thread.join(timeout=60)
-        traffic_seconds = time.monotonic() - started
-        say(f"traffic stopped after {traffic_seconds:.0f} s ({flow.ticks} units); draining")
-        drained = drain(world, kinds, settings.drain, flow.failures)
-        return final_report(world, kinds, flow, seed=settings.seed, vendors=settings.vendors,
-                            traffic_seconds=traffic_seconds, drained=drained,
-                            running=world.daemons)
+        traffic_seconds, drained = drained_after(flow, settings.drain, say)
+        return final_report(world, list(flow.kinds), flow, seed=settings.seed,
+                            vendors=settings.vendors, traffic_seconds=traffic_seconds,
+                            drained=drained, running=world.daemons)
 
 
 def final_report(world: CrashWorld, kinds: Sequence[Traffic], flow: Flow, *, seed: int,

@@ -20,7 +20,6 @@ the jobs it ended that log their end (:mod:`.worklog`).
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +32,13 @@ from digidialog.store.schema import WORK_TABLES
 from digidialog.store.workqueue import DONE, PENDING
 from digidialog.testing.crash.process import DaemonProcess
 from digidialog.testing.crash.report import Report
-from digidialog.testing.crash.run import Flow, TrafficFactory, drain, final_report, standard_traffic
+from digidialog.testing.crash.run import (
+    TrafficFactory,
+    drained_after,
+    final_report,
+    flowing,
+    standard_traffic,
+)
 from digidialog.testing.crash.worklog import ALWAYS_LOGGED, WorkLog, work_log
 from digidialog.testing.crash.world import CrashWorld, crash_world
 from digidialog.testing.mockbase import Fault, FaultKind
@@ -216,34 +221,18 @@ def takeover_run(settings: TakeoverSettings, say: Callable[[str], None] = print)
     with crash_world(settings.vendors, daemons=2, citizens=settings.citizens,
                      folder=settings.folder) as world:
         victim, survivor = world.daemons
-        kinds = list(settings.traffic())
-        for kind in kinds:
-            kind.prepare(world)
-        for daemon in world.daemons:
-            daemon.start()
-        for daemon in world.daemons:
-            daemon.wait_started()
-        for kind in kinds:
-            kind.begin(world)
-        flow = Flow(world, kinds, traffic_rng, settings.interval)
-        thread = threading.Thread(target=flow.run, name="takeover-traffic", daemon=True)
-        started = time.monotonic()
-        thread.start()
-        try:
+        with flowing(world, settings.traffic, traffic_rng, settings.interval,
+                     name="takeover-traffic") as flow:
             time.sleep(settings.warmup)
             held = _kill_holding(world, victim, settings)
             killed = time.monotonic()
-            say(f"{victim.name} SIGKILLed after {killed - started:.0f} s holding "
+            say(f"{victim.name} SIGKILLed after {killed - flow.started:.0f} s holding "
                 f"{len(held)} lease(s); pushes go to {survivor.name}")
             world.point_pushes(survivor)
             took = _wait_finished(world, held, settings.drain)
             time.sleep(max(0.0, settings.after - (time.monotonic() - killed)))
-        finally:
-            flow.stop.set()
-            thread.join(timeout=60)
-        traffic_seconds = time.monotonic() - started
-        say(f"traffic stopped after {traffic_seconds:.0f} s ({flow.ticks} units); draining")
-        drained = drain(world, kinds, settings.drain, flow.failures)
+        traffic_seconds, drained = drained_after(flow, settings.drain, say)
+        kinds = list(flow.kinds)
         finished = [lease for lease in held if _done(world.store, lease)]
         report = final_report(world, kinds, flow, seed=settings.seed,
                               vendors=settings.vendors, traffic_seconds=traffic_seconds,
@@ -253,4 +242,4 @@ def takeover_run(settings: TakeoverSettings, say: Callable[[str], None] = print)
                   if work[survivor.name].ended(lease.queue, lease.item)]
         return Takeover(report=report, victim=victim.name, survivor=survivor.name, held=held,
                         finished=finished, logged_by_survivor=logged,
-                        kill_seconds=killed - started, takeover_seconds=took, work=work)
+                        kill_seconds=killed - flow.started, takeover_seconds=took, work=work)
