@@ -113,6 +113,8 @@ def test_list_positions_count_from_one() -> None:
     ("municipality.0.epj.base_url", 8081, "municipality[1].epj.base_url: not a URL"),
     ("municipality.0.her_id", "10-01", "municipality[1].her_id: not a HER-id (digits only)"),
     ("municipality.0.her_id", "", "municipality[1].her_id: not a HER-id (digits only)"),
+    ("municipality.0.her_id", "1234567890",
+     "municipality[1].her_id: not a HER-id (at most 9 digits)"),
     ("municipality.0.her_id", 1.5, "municipality[1].her_id: expected a string"),
     ("municipality.0.vendor", "nosuch", "municipality[1].vendor: no adapter named 'nosuch' is "
      "installed (installed: cosdoc, gerica, profil)"),

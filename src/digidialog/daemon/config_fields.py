@@ -45,11 +45,21 @@ def _text(value: Any) -> str:
     return value
 
 
+MAX_HER_ID_DIGITS = 9
+
+
 def her_id(value: Any) -> str:
-    """A HER-id: digits only (a TOML integer is taken as its digits)."""
+    """A HER-id: one to nine digits (a TOML integer is taken as its digits).
+
+    Nine is what the national schemas can carry (TjenesteOversikt's HER-ids are
+    ``xs:integer`` of nine digits at most): a longer one would be accepted here and
+    then fail every nightly run's overview part.
+    """
     text = _text(value)
     if not text.isascii() or not text.isdigit():
         raise problem("not a HER-id (digits only)")
+    if len(text) > MAX_HER_ID_DIGITS:
+        raise problem(f"not a HER-id (at most {MAX_HER_ID_DIGITS} digits)")
     return text
 
 
