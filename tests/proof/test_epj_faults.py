@@ -125,21 +125,24 @@ def test_an_epj_fault_is_named_and_its_backlog_drains(world: CrashWorld, kind: s
         for site in world.sites:
             mend_epj(site, kind)
     mended = time.monotonic()
-    for site, msg_id in sent:
-        until(lambda site=site, msg_id=msg_id: in_epj(site, msg_id), 90,
-              f"{site.vendor}: the message written during '{kind}' in the EPJ")
-    for word in staff:
-        until(lambda word=word: at_portal(world, word), 90,
-              f"the staff message written during '{kind}' at the portal")
+    drained: dict[str, float] = {}
+
+    def all_arrived() -> bool:
+        for (site, msg_id), word in zip(sent, staff, strict=True):
+            if site.vendor not in drained and in_epj(site, msg_id) and at_portal(world, word):
+                drained[site.vendor] = time.monotonic() - mended
+        return len(drained) == len(sent)
+
+    until(all_arrived, 90, f"what was written during '{kind}' in the EPJ and at the portal")
     until(lambda: ready(daemon), 60, f"ready again after '{kind}'")
-    drained = time.monotonic() - mended
     assert [in_epj(site, msg_id) for site, msg_id in sent] == [1, 1, 1]
     assert [len(at_portal(world, word)) for word in staff] == [1, 1, 1]
     assert world.store.dead_letters.list() == []
     world.portal.assert_no_violations()
     assert daemon.running()
     for vendor, (seconds, reason) in detected.items():
-        FIGURES.append(f"  {kind:<17} {vendor:<7} {seconds:5.1f} / {drained:5.1f}   {reason[:90]}")
+        FIGURES.append(f"  {kind:<17} {vendor:<7} {seconds:5.1f} / {drained[vendor]:5.1f}   "
+                       f"{reason[:90]}")
 
 
 DETAIL_READS = {"profil": "GetOutboxMessages", "cosdoc": "HENT_MELDING"}

@@ -236,6 +236,21 @@ class WorkQueue:
         counts[PENDING] -= counts[LEASED]
         return counts
 
+    def hasten(self, municipality: str, kind_prefix: str) -> int:
+        """Make the municipality's items of kinds starting with ``kind_prefix`` that wait for
+        a retry due now; how many. For when what they failed on answers again: their
+        backoff was waiting out an outage that is over."""
+        t = self.table
+        now = self._db.now()
+        statement = (
+            update(t).where(t.c.municipality == municipality, t.c.state == PENDING,
+                            t.c.attempts > 0, t.c.not_before > now,
+                            t.c.kind.startswith(kind_prefix, autoescape=True))
+            .values(not_before=now, updated_at=now)
+        )
+        with self._db.write() as connection:
+            return connection.execute(statement).rowcount
+
     def release_leases(self, owner: str) -> int:
         """Hand back every pending item ``owner`` holds (graceful shutdown); how many."""
         t = self.table

@@ -37,6 +37,8 @@ EPJ_CANCEL = "epj.cancel"
 """Register a citizen's cancellation in the EPJ."""
 EPJ_READ_WINDOW = "epj.read-window"
 """Read a window of a citizen's appointments from the EPJ into the store."""
+EPJ_JOBS = "epj."
+"""The prefix of every outbox kind whose work calls the EPJ."""
 
 
 def enqueue_first_read(store: Store, conn: Connection, *, municipality: str,
