@@ -13,9 +13,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from digidialog.testing.crash.world import nightly_far_away
+from digidialog.domain.timezone import OSLO
 from digidialog.testing.harness import ConformanceHarness
 
 
@@ -30,7 +31,7 @@ def config_text(harness: ConformanceHarness, *, store_url: str, municipality: st
     a daemon under test runs it only when the test asks for it.
     """
     settings = harness.settings()
-    nightly = nightly or nightly_far_away()
+    nightly = nightly or (datetime.now(OSLO) + timedelta(hours=12)).strftime("%H:%M")
     lines = [
         "[store]", f"url = {json.dumps(store_url)}",
         "[portal]", f'transport = "{transport}"', f'her_id = "{portal_her_id}"',

@@ -23,7 +23,6 @@ from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge import Function
 from digidialog.store import Store
 from digidialog.testing import mocks
-from digidialog.testing.crash.world import nightly_far_away
 from digidialog.testing.harness import ConformanceHarness
 from digidialog.testing.portal import PortalSimulator
 from digidialog.testing.portal.build import digital_status_reply
@@ -118,7 +117,7 @@ def test_sync_nightly_killed_then_run_again_finishes_and_sends_nothing_twice(
     """SIGKILL while it waits for the portal's answers; run again, it takes the dead
     process's run over at once, finishes it, exits 0, and the portal hears each thing once."""
     municipality, service, portal_her_id = unique_her_id(), unique_her_id(), unique_her_id()
-    later = nightly_far_away()
+    later = (datetime.now(OSLO) + timedelta(hours=12)).strftime("%H:%M")
     config = nightly_config(gerica, tmp_path / "digidialog.toml",
                             store_url=backend["store_url"], municipality=municipality,
                             service=service, portal_her_id=portal_her_id, nightly=later,

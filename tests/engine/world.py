@@ -14,6 +14,7 @@ import random
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ from digidialog.sync.context import Municipality, ServiceRoute
 from digidialog.sync.engine import Engine, EngineSettings
 from digidialog.testing import mocks
 from digidialog.testing.harness import ConformanceHarness
-from digidialog.testing.polling import until
 from digidialog.testing.portal import PortalSimulator
 from digidialog.testing.services import amqp_url
 from digidialog.transport import Transport, async_queue, error_queue, sync_queue
@@ -46,7 +46,14 @@ def unique_her_id() -> str:
 
 def eventually(probe: Callable[[], T | None], timeout: float = 10.0, what: str = "") -> T:
     """The first truthy answer of ``probe`` within ``timeout`` seconds, else fail."""
-    return until(probe, timeout, what, interval=0.05)
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = probe()
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.05)
 
 
 @dataclass

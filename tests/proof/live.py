@@ -7,18 +7,19 @@ simulator, the vendor mocks. These helpers only read it.
 
 from __future__ import annotations
 
-import os
-import random
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from digidialog.helsenorge import Function
 from digidialog.testing.crash.config import Site
 from digidialog.testing.crash.process import DaemonProcess, readiness
 from digidialog.testing.crash.world import CrashWorld, crash_world
 
+T = TypeVar("T")
 FAST_EPJ = {"timeout": 2.0, "attempts": 2, "backoff_initial": 0.2}
 """The adapters' call policy in these tests: a fault shows within seconds."""
 
@@ -37,13 +38,17 @@ def one_daemon(folder: Path, title: str, figures: list[str]) -> Iterator[CrashWo
     print("\n".join(["", title, *figures]))
 
 
-def crash_seed() -> int:
-    """``DIGIDIALOG_CRASH_SEED`` when given (a failed run's seed replays it), else a fresh
-    one; printed, so that a failure can be replayed."""
-    given = os.environ.get("DIGIDIALOG_CRASH_SEED")
-    chosen = int(given) if given else random.SystemRandom().randrange(10**6)
-    print(f"crash seed {chosen} (DIGIDIALOG_CRASH_SEED={chosen} replays it)")
-    return chosen
+def until(probe: Callable[[], T | None], timeout: float, what: str,
+          interval: float = 0.1) -> T:
+    """The first truthy answer of ``probe`` within ``timeout`` seconds, else fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = probe()
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:g} s: {what}")
+        time.sleep(interval)
 
 
 def marker(kind: str) -> str:

@@ -19,8 +19,7 @@ import pytest
 from digidialog.testing.crash.config import Site
 from digidialog.testing.crash.process import get
 from digidialog.testing.crash.world import CrashWorld
-from digidialog.testing.mockbase import UNTIL_CLEARED, Fault, FaultKind
-from digidialog.testing.polling import until
+from digidialog.testing.mockbase import Fault, FaultKind
 from tests.proof.live import (
     at_portal,
     failing,
@@ -29,32 +28,35 @@ from tests.proof.live import (
     one_daemon,
     ready,
     send_message,
+    until,
 )
 
 OUTAGE = 12.0
 """Seconds each EPJ stays broken: long enough for every loop to meet the fault again and
 again (the follow loop waits 2 s after a failure; Profil's feed used to give an event up
 after 5 broken answers)."""
+ALWAYS = 10**6
+"""A fault's ``times``: until cleared."""
 
 
 def faults_for(site: Site, kind: str) -> list[Fault]:
     """The faults that make ``site``'s EPJ behave as ``kind`` says."""
     harness = site.harness
     if kind == "slow":
-        return [Fault(FaultKind.LATENCY, times=UNTIL_CLEARED, delay=3.0)]  # the timeout is 2 s
+        return [Fault(FaultKind.LATENCY, times=ALWAYS, delay=3.0)]  # the timeout is 2 s
     if kind == "5xx":
-        return [Fault(FaultKind.HTTP_500, times=UNTIL_CLEARED)]
+        return [Fault(FaultKind.HTTP_500, times=ALWAYS)]
     if kind == "soap-fault":
         code = harness.retriable_fault
         if code is None:  # Profil's "try later" is its Busy fault
-            return [Fault(FaultKind.BUSY, times=UNTIL_CLEARED)]
-        return [Fault(FaultKind.VENDOR_FAULT, times=UNTIL_CLEARED, code=code)]
+            return [Fault(FaultKind.BUSY, times=ALWAYS)]
+        return [Fault(FaultKind.VENDOR_FAULT, times=ALWAYS, code=code)]
     if kind == "busy-retry-after":
-        return [Fault(FaultKind.BUSY, times=UNTIL_CLEARED, retry_after=2)]
+        return [Fault(FaultKind.BUSY, times=ALWAYS, retry_after=2)]
     if kind == "malformed-xml":
-        return [Fault(FaultKind.MALFORMED_XML, times=UNTIL_CLEARED)]
+        return [Fault(FaultKind.MALFORMED_XML, times=ALWAYS)]
     if kind == "truncated-xml":
-        return [Fault(FaultKind.TRUNCATED, times=UNTIL_CLEARED)]
+        return [Fault(FaultKind.TRUNCATED, times=ALWAYS)]
     raise ValueError(kind)
 
 
@@ -158,7 +160,7 @@ def test_broken_answers_to_a_detail_read_delay_a_staff_message_never_lose_it(
     site = next(s for s in world.sites if s.vendor == vendor)
     daemon = world.daemons[0]
     until(lambda: ready(daemon), 60, "ready before the fault")
-    site.harness.mock.inject(Fault(FaultKind.TRUNCATED, times=UNTIL_CLEARED,
+    site.harness.mock.inject(Fault(FaultKind.TRUNCATED, times=ALWAYS,
                                    operation=DETAIL_READS[vendor]))
     word = marker("svar")
     try:

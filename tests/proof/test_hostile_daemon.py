@@ -37,14 +37,13 @@ from digidialog.testing.crash.config import Site
 from digidialog.testing.crash.logscan import Personal, scan
 from digidialog.testing.crash.process import get
 from digidialog.testing.crash.world import CrashWorld, crash_world
-from digidialog.testing.polling import until
 from digidialog.testing.portal import ErrorReport, Received, Sent, build
 from digidialog.testing.seed import national_id
 from digidialog.transport import async_queue
 from tests import hostile
 from tests.engine.addressing import addressed
 from tests.engine.test_unusable_input import BATCHES, CASES, check_answer
-from tests.proof.live import in_epj, marker
+from tests.proof.live import in_epj, marker, until
 
 BOUND_SECONDS = 5.0
 """The asserted bound for an answer, plus :data:`SECONDS_PER_MB` for each megabyte moved:

@@ -31,7 +31,6 @@ from digidialog.testing.crash.config import Site
 from digidialog.testing.crash.messages import receipts
 from digidialog.testing.crash.process import DaemonProcess, get
 from digidialog.testing.crash.world import CrashWorld
-from digidialog.testing.polling import until
 from digidialog.testing.restarts import (
     broker_commands_available,
     broker_down,
@@ -47,6 +46,7 @@ from tests.proof.live import (
     one_daemon,
     ready,
     send_message,
+    until,
 )
 
 OUTAGE = 10.0

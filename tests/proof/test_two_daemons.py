@@ -10,6 +10,8 @@ run is ``python -m digidialog.testing.crash --daemons 2 --kills 60``.
 
 from __future__ import annotations
 
+import os
+import random
 from pathlib import Path
 
 import pytest
@@ -17,11 +19,18 @@ import pytest
 from digidialog.testing.crash import CrashSettings, crash_run
 from digidialog.testing.crash.takeover import TakeoverSettings, takeover_run
 from digidialog.testing.crash.worklog import log_events, work_log
-from tests.proof.live import crash_seed
 
 KILLS = 10
 UP = (0.5, 4.0)
 """Seconds each incarnation serves before its kill (counted from when it serves)."""
+
+
+def seed() -> int:
+    """The given seed, or a fresh one (printed)."""
+    given = os.environ.get("DIGIDIALOG_CRASH_SEED")
+    chosen = int(given) if given else random.SystemRandom().randrange(10**6)
+    print(f"crash seed {chosen} (DIGIDIALOG_CRASH_SEED={chosen} replays it)")
+    return chosen
 
 
 @pytest.mark.services
@@ -29,7 +38,7 @@ def test_two_daemons_under_kills_share_the_work_and_do_none_twice(tmp_path: Path
     """Ten SIGKILLs spread over two daemons: nothing lost or duplicated, nothing parked,
     every daemon stops cleanly, and each daemon's log shows work it did."""
     folder = tmp_path / "crash"
-    settings = CrashSettings(seed=crash_seed(), kills=KILLS, daemons=2, up=UP, down=(0.0, 0.5),
+    settings = CrashSettings(seed=seed(), kills=KILLS, daemons=2, up=UP, down=(0.0, 0.5),
                              drain=120.0, folder=folder)
     report = crash_run(settings)
     print(report.render())
@@ -53,7 +62,7 @@ def test_a_killed_daemons_leases_are_taken_over_by_the_other(tmp_path: Path) -> 
     """daemon-1 is SIGKILLed holding live leases (the EPJs slow, so its jobs are in flight)
     and never restarted; Profil pushes to daemon-2. Every job daemon-1 held is done by
     daemon-2 once its lease ran out; every effect arrives once; nothing parked."""
-    settings = TakeoverSettings(seed=crash_seed(), folder=tmp_path / "takeover")
+    settings = TakeoverSettings(seed=seed(), folder=tmp_path / "takeover")
     takeover = takeover_run(settings)
     print(takeover.render())
     report = takeover.report

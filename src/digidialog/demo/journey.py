@@ -27,7 +27,6 @@ from digidialog.domain.timezone import OSLO
 from digidialog.helsenorge import Function, Representative
 from digidialog.store import DONE
 from digidialog.sync.nightly import NightlyContext, NightlySettings, run_now
-from digidialog.testing.polling import until
 from digidialog.testing.portal import Received
 
 from .stage import Municipal, Stage
@@ -83,6 +82,14 @@ def _tomorrow(hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=OSLO)
 
 
+def _waited(probe: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not probe():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {WAIT:g} s: {what}")
+        time.sleep(0.05)
+
+
 class Week:
     """The steps of the week against one municipality, each returning what both sides saw."""
 
@@ -122,8 +129,7 @@ class Week:
         self.portal.declare_digitally_active(self.citizen.id)
         sent = self.portal.send_digital_status(self.her_id, self.citizen, DigitalStatus.ACTIVE)
         self.portal.wait_for_receipt(sent.msg_id or "", timeout=WAIT)
-        until(lambda: self.harness.digitally_active(self.citizen.id), WAIT, "the EPJ told",
-              interval=0.05)
+        _waited(lambda: self.harness.digitally_active(self.citizen.id), "the EPJ told")
         return "SDAB active sent, AppRec OK back", "citizen marked digitally active"
 
     def night(self) -> tuple[str, str]:
@@ -145,8 +151,7 @@ class Week:
         msg_id = sent.msg_id or ""
         self.visits["question"] = msg_id
         self.portal.wait_for_receipt(msg_id, timeout=WAIT)
-        until(lambda: self.harness.delivered(msg_id), WAIT,
-              "the message in the EPJ", interval=0.05)
+        _waited(lambda: self.harness.delivered(msg_id), "the message in the EPJ")
         held = next(m for m in self.harness.delivered_messages() if m["message_id"] == msg_id)
         return ("HE with Pasientrelasjon (FU), AppRec OK back",
                 f"message stored, på vegne av {held['on_behalf_of_name']}")
@@ -213,8 +218,7 @@ class Week:
                                                 body="Kan dere ta med ny medisinliste?")
         msg_id = sent.msg_id or ""
         self.portal.wait_for_receipt(msg_id, timeout=WAIT)
-        until(lambda: self.store.threads.get(msg_id), WAIT,
-              "the thread in the store", interval=0.05)
+        _waited(lambda: self.store.threads.get(msg_id), "the thread in the store")
         thread = self.store.threads.get(msg_id)
         deadline = thread.answer_deadline if thread else None
         if deadline is None:
@@ -246,6 +250,5 @@ def play_week(stage: Stage, municipal: Municipal) -> Journey:
 
 def _registered(stage: Stage, request_id: str) -> None:
     """Wait until the daemon registered the cancellation in the EPJ."""
-    until(lambda: (job := stage.daemon.store.outbox.get_by_key(f"cancel:{request_id}"))
-          is not None and job.state == DONE, WAIT, "the cancellation registered in the EPJ",
-          interval=0.05)
+    _waited(lambda: (job := stage.daemon.store.outbox.get_by_key(f"cancel:{request_id}"))
+            is not None and job.state == DONE, "the cancellation registered in the EPJ")

@@ -28,7 +28,7 @@ from digidialog.sync.context import Municipality
 from digidialog.sync.directory import Directory
 from digidialog.sync.follower import follow_once
 from digidialog.sync.inbound import InboundHandler, utc_now
-from digidialog.sync.jobs import epj_answers_again
+from digidialog.sync.jobs import EPJ_JOBS
 from digidialog.sync.observer import EngineObserver, NoObserver
 from digidialog.sync.receiver import receive_one
 from digidialog.sync.responder import SyncResponder
@@ -205,19 +205,23 @@ class Engine:
         pushed = municipality.adapter.capabilities.change_source is ChangeSource.PUSH
         interval = self.settings.push_poll_interval if pushed else self.settings.poll_interval
 
-        feed_failing = False
+        outage = threading.Event()  # set while the EPJ's feed cannot be read
 
         def take() -> bool:
-            nonlocal feed_failing
             try:
                 new, more = follow_once(self.store, municipality)
             except RetriableError:
-                feed_failing = True
+                outage.set()
                 raise
-            if feed_failing:
-                feed_failing = False
-                # The EPJ answers again (a pushing EPJ's local reading says nothing of it).
-                if not pushed and epj_answers_again(self.store, municipality.her_id):
+            if outage.is_set() and not pushed:
+                # The EPJ answers again: jobs backing off from its outage go now, not after
+                # their backoff (up to half a minute after a short outage). A pushing EPJ's
+                # local reading says nothing of the EPJ itself.
+                outage.clear()
+                hastened = self.store.outbox.hasten(municipality.her_id, EPJ_JOBS)
+                if hastened:
+                    log.info("epj answers again: retries brought forward",
+                             municipality=municipality.her_id, jobs=hastened)
                     wake.set()
             if new:
                 wake.set()

@@ -19,7 +19,10 @@ from sqlalchemy import Connection
 from digidialog.adapters.contract import CitizenMessage, DigitalStatusUpdate
 from digidialog.domain import Action, CancellationOutcome, OnBehalfOf, answer_deadline, to_oslo
 from digidialog.domain.digital_status import DigitalStatus
-from digidialog.errors import RejectedInput, SchemaViolation
+from digidialog.errors import (
+    RejectedInput,
+    SchemaViolation,
+)
 from digidialog.helsenorge import Function, PortalMessage, decode
 from digidialog.helsenorge.roles import received_by_municipality
 from digidialog.log import get_logger
@@ -44,7 +47,6 @@ from digidialog.sync.unusable import HER_ID_MISMATCH, Unusable, her_id_problem, 
 log = get_logger("sync.inbound")
 
 _T = TypeVar("_T")
-
 
 def utc_now() -> datetime:
     """The current instant, in UTC."""

@@ -15,11 +15,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from digidialog.helsenorge import PortalMessage, encode
-from digidialog.log import get_logger
 from digidialog.store import Store
 from digidialog.transport import Envelope, async_queue
-
-log = get_logger("sync.jobs")
 
 # Inbox kinds: what arrived on a portal queue.
 PORTAL_MESSAGE = "portal.message"
@@ -42,17 +39,6 @@ EPJ_READ_WINDOW = "epj.read-window"
 """Read a window of a citizen's appointments from the EPJ into the store."""
 EPJ_JOBS = "epj."
 """The prefix of every outbox kind whose work calls the EPJ."""
-
-
-def epj_answers_again(store: Store, municipality: str) -> int:
-    """The municipality's EPJ answers again (its feed was read after failing, or a job
-    that had failed went through): the EPJ jobs backing off from its outage are due now,
-    not after their backoff. How many were brought forward."""
-    hastened = store.outbox.hasten(municipality, EPJ_JOBS)
-    if hastened:
-        log.info("epj answers again: retries brought forward", municipality=municipality,
-                 jobs=hastened)
-    return hastened
 
 
 def enqueue_first_read(store: Store, conn: Connection, *, municipality: str,

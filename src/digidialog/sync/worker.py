@@ -79,9 +79,16 @@ class OutboxWorker:
                            lambda job, work=work: work(job, owner),  # type: ignore[misc]
                            lease_seconds=lease_seconds)
             if done and item.attempts > 0 and item.kind.startswith(jobs.EPJ_JOBS):
-                # A job that had failed went through (the only sign a pushing EPJ gives).
-                jobs.epj_answers_again(self.store, self.m.her_id)
+                self._epj_answers_again()
         return len(items)
+
+    def _epj_answers_again(self) -> None:
+        # A job that had failed went through: the others backing off from the same outage
+        # need not wait out their backoff (a pushing EPJ has no feed to show it is back).
+        hastened = self.store.outbox.hasten(self.m.her_id, jobs.EPJ_JOBS)
+        if hastened:
+            log.info("epj answers again: retries brought forward", municipality=self.m.her_id,
+                     jobs=hastened)
 
     def _send(self, item: WorkItem, owner: str) -> None:
         meta = item.meta

@@ -45,10 +45,6 @@ class FaultKind(StrEnum):
     DROP_CONNECTION = "drop_connection"
 
 
-UNTIL_CLEARED = 10**6
-"""A fault's ``times`` that lasts until the mock's faults are cleared."""
-
-
 @dataclass
 class Fault:
     """One injected fault, for the next ``times`` requests (of ``operation``, if given)."""

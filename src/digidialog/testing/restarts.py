@@ -21,13 +21,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from digidialog.testing.polling import until
 from digidialog.testing.services import DEFAULT_AMQP, DEFAULT_POSTGRES, listening
 
 AMQP_PLUGIN = "rabbitmq_amqp1_0"
@@ -51,6 +51,14 @@ def _command(name: str) -> str:
 def _run(*command: str) -> None:
     subprocess.run(command, check=True, capture_output=True,  # noqa: S603 - fixed commands
                    timeout=COMMAND_TIMEOUT)
+
+
+def _wait(answers: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    while not answers():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer within {ANSWER_TIMEOUT:g} s")
+        time.sleep(0.2)
 
 
 # ------------------------------------------------------------------ RabbitMQ
@@ -79,7 +87,7 @@ def start_broker() -> None:
     _run(_command("rabbitmq-plugins"), "--quiet", "enable", AMQP_PLUGIN)
     # Not services.amqp_url(): that skips the test while the broker is down.
     url = os.environ.get("DIGIDIALOG_TEST_AMQP", DEFAULT_AMQP)
-    until(lambda: listening(url, 5672), ANSWER_TIMEOUT, "RabbitMQ's AMQP port", interval=0.2)
+    _wait(lambda: listening(url, 5672), "RabbitMQ's AMQP port")
 
 
 @contextmanager
@@ -148,7 +156,7 @@ def start_postgres() -> None:
     """Start the cluster (unless it runs) and wait until the test database answers."""
     if not postgres_answers():
         _pg_ctlcluster("start", check=False)  # fails when it runs already: fine
-    until(postgres_answers, ANSWER_TIMEOUT, "PostgreSQL answering", interval=0.2)
+    _wait(postgres_answers, "PostgreSQL")
 
 
 @contextmanager

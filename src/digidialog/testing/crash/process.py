@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from digidialog.testing.crash.worklog import STARTED_EVENT, log_events
+from digidialog.testing.crash.worklog import log_events
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -33,7 +33,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-STARTED = f'"event": "{STARTED_EVENT}"'
+STARTED = '"event": "daemon started"'
 """How the log line the daemon writes once it serves begins its event."""
 
 

@@ -213,18 +213,16 @@ def crash_run(settings: CrashSettings, say: Callable[[str], None] = print) -> Re
             for daemon in world.daemons:
                 daemon.wait_started()
         traffic_seconds, drained = drained_after(flow, settings.drain, say)
-        return final_report(flow, seed=settings.seed,
+        return final_report(world, list(flow.kinds), flow, seed=settings.seed,
                             vendors=settings.vendors, traffic_seconds=traffic_seconds,
                             drained=drained, running=world.daemons)
 
 
-def final_report(flow: Flow, *, seed: int, vendors: tuple[str, ...],
-                 traffic_seconds: float, drained: float | None,
+def final_report(world: CrashWorld, kinds: Sequence[Traffic], flow: Flow, *, seed: int,
+                 vendors: tuple[str, ...], traffic_seconds: float, drained: float | None,
                  running: Sequence[DaemonProcess]) -> Report:
-    """Count every effect of the flow's kinds, stop the ``running`` daemons with SIGTERM
-    (their exits are judged), scan every daemon's log for personal data: the
-    :class:`Report`."""
-    world, kinds = flow.world, flow.kinds
+    """Count every effect, stop the ``running`` daemons with SIGTERM (their exits are
+    judged), scan every daemon's log for personal data: the :class:`Report`."""
     counts = [c for kind in kinds for c in kind.tally(world)]
     exits = {d.name: d.terminate() for d in running}
     personal = personal_data(world, kinds)

@@ -41,7 +41,10 @@ from digidialog.testing.crash.run import (
 )
 from digidialog.testing.crash.worklog import ALWAYS_LOGGED, WorkLog, work_log
 from digidialog.testing.crash.world import CrashWorld, crash_world
-from digidialog.testing.mockbase import UNTIL_CLEARED, Fault, FaultKind
+from digidialog.testing.mockbase import Fault, FaultKind
+
+ALWAYS = 10**6
+"""A fault's ``times``: until cleared."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ def _done(store: Store, lease: Lease) -> bool:
 
 def _slow_epjs(world: CrashWorld, delay: float) -> None:
     for site in world.sites:
-        site.harness.mock.inject(Fault(FaultKind.LATENCY, times=UNTIL_CLEARED, delay=delay))
+        site.harness.mock.inject(Fault(FaultKind.LATENCY, times=ALWAYS, delay=delay))
 
 
 def _mend_epjs(world: CrashWorld) -> None:
@@ -229,8 +232,9 @@ def takeover_run(settings: TakeoverSettings, say: Callable[[str], None] = print)
             took = _wait_finished(world, held, settings.drain)
             time.sleep(max(0.0, settings.after - (time.monotonic() - killed)))
         traffic_seconds, drained = drained_after(flow, settings.drain, say)
+        kinds = list(flow.kinds)
         finished = [lease for lease in held if _done(world.store, lease)]
-        report = final_report(flow, seed=settings.seed,
+        report = final_report(world, kinds, flow, seed=settings.seed,
                               vendors=settings.vendors, traffic_seconds=traffic_seconds,
                               drained=drained, running=[survivor])
         work = {d.name: work_log(d.events()) for d in world.daemons}
